@@ -1,0 +1,190 @@
+// Reverse-mode autograd. Each op that runs with gradients on records, on its output tensor, the
+// inputs and a closure saying how the output's gradient flows back to them (see `record`).
+// `backward()` and `grad()` walk that graph in reverse topological order. Backward rules run
+// with recording off, so gradients are constants (no second-order graph).
+import type { Tensor } from '../tensor/tensor.js';
+
+export type BackwardFn = (g: Tensor) => (Tensor | null | undefined)[];
+
+export interface GradNode {
+  op: string;
+  inputs: Tensor[];
+  backward: BackwardFn;
+}
+
+let enabled = true;
+
+/** Runs `fn` without recording anything for autograd. */
+export function noGrad<T>(fn: () => T): T {
+  const prev = enabled;
+  enabled = false;
+  try {
+    return fn();
+  } finally {
+    enabled = prev;
+  }
+}
+
+/** Runs `fn` with recording on (inside a noGrad, for example). */
+export function enableGrad<T>(fn: () => T): T {
+  const prev = enabled;
+  enabled = true;
+  try {
+    return fn();
+  } finally {
+    enabled = prev;
+  }
+}
+
+export function isGradEnabled(): boolean {
+  return enabled;
+}
+
+/** Attaches a backward rule to `out` if gradients are on and any input needs one. */
+export function record(out: Tensor, op: string, inputs: Tensor[], backward: BackwardFn): Tensor {
+  if (!enabled) return out;
+  if (!inputs.some((t) => t.requiresGrad)) return out;
+  out.requiresGrad = true;
+  out.node = { op, inputs, backward };
+  return out;
+}
+
+function topoOrder(roots: Tensor[]): Tensor[] {
+  const order: Tensor[] = [];
+  const seen = new Set<Tensor>();
+  // Iterative DFS: ViT graphs are deep enough to overflow a recursive one in browsers.
+  const stack: [Tensor, number][] = [];
+  for (const r of roots) {
+    if (seen.has(r)) continue;
+    seen.add(r);
+    stack.push([r, 0]);
+    while (stack.length) {
+      const top = stack[stack.length - 1]!;
+      const [t, i] = top;
+      const inputs = t.node?.inputs ?? [];
+      if (i < inputs.length) {
+        top[1]++;
+        const c = inputs[i]!;
+        if (c.requiresGrad && !seen.has(c)) {
+          seen.add(c);
+          stack.push([c, 0]);
+        }
+      } else {
+        stack.pop();
+        order.push(t);
+      }
+    }
+  }
+  return order.reverse(); // outputs first
+}
+
+export interface GradOptions {
+  /** Keep the graph so it can be walked again (default false). */
+  retainGraph?: boolean;
+  /** Seed gradients for the outputs (default: ones, which needs scalar outputs... or any shape). */
+  gradOutputs?: (Tensor | null)[];
+}
+
+/** Propagates gradients from `outputs`; calls `visit(tensor, grad)` for every tensor reached. */
+function propagate(
+  outputs: Tensor[],
+  seeds: Tensor[],
+  retainGraph: boolean,
+  stopAt: Set<Tensor> | null,
+  visit: (t: Tensor, g: Tensor) => boolean,
+): void {
+  const order = topoOrder(outputs);
+  const grads = new Map<Tensor, Tensor>();
+  const accumulate = (t: Tensor, g: Tensor) => {
+    const prev = grads.get(t);
+    if (prev) {
+      grads.set(t, prev.add(g));
+      prev.dispose();
+      g.dispose();
+    } else {
+      grads.set(t, g);
+    }
+  };
+  noGrad(() => {
+    outputs.forEach((o, i) => accumulate(o, seeds[i]!));
+    for (const t of order) {
+      const g = grads.get(t);
+      if (!g) continue;
+      grads.delete(t);
+      const keepGoing = visit(t, g);
+      const node = t.node;
+      if (node && keepGoing && !(stopAt && stopAt.has(t) && stopAt.size === 0)) {
+        let gi: (Tensor | null | undefined)[];
+        try {
+          gi = node.backward(g);
+        } catch (e) {
+          (e as Error).message = `backward of ${node.op}: ${(e as Error).message}`;
+          throw e;
+        }
+        node.inputs.forEach((inp, k) => {
+          const gk = gi[k];
+          if (!gk) return;
+          if (!inp.requiresGrad) {
+            gk.dispose();
+            return;
+          }
+          if (gk.shape.length !== inp.shape.length || gk.shape.some((d, j) => d !== inp.shape[j])) {
+            throw new Error(`webfam internal: backward of ${node.op} gave input ${k} a gradient of shape [${gk.shape}] for shape [${inp.shape}]`);
+          }
+          accumulate(inp, gk);
+        });
+      }
+      g.dispose();
+    }
+  });
+  if (!retainGraph) for (const t of order) t.node = null;
+}
+
+function seedsFor(outputs: Tensor[], gradOutputs: (Tensor | null)[] | undefined): Tensor[] {
+  return outputs.map((o, i) => {
+    const given = gradOutputs?.[i];
+    if (given) {
+      if (given.shape.length !== o.shape.length || given.shape.some((d, j) => d !== o.shape[j])) {
+        throw new Error(`backward: gradient of shape [${given.shape}] given for an output of shape [${o.shape}]`);
+      }
+      return given.clone();
+    }
+    return o.onesLike();
+  });
+}
+
+/** `loss.backward()`: accumulates d(sum of outputs)/d(leaf) into every leaf's `.grad`. */
+export function backward(output: Tensor, gradOutput?: Tensor, opts: { retainGraph?: boolean } = {}): void {
+  if (!output.requiresGrad) {
+    throw new Error(`backward: the tensor of shape [${output.shape}] does not require grad (no input had requiresGrad, or it was made under noGrad)`);
+  }
+  const seeds = seedsFor([output], gradOutput ? [gradOutput] : undefined);
+  propagate([output], seeds, !!opts.retainGraph, null, (t, g) => {
+    if (!t.node) {
+      // A leaf: accumulate into .grad, which outlives any tidy scope.
+      const prev = t.grad;
+      t.grad = prev ? prev.add(g) : g.clone();
+      t.grad.keep();
+      prev?.dispose();
+    }
+    return true;
+  });
+}
+
+/**
+ * Gradients of (the sum of) `outputs` with respect to `inputs`, which may be leaves or
+ * intermediate tensors. Does not touch `.grad`. An input the outputs do not depend on gets zeros.
+ */
+export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], opts: GradOptions = {}): Tensor[] {
+  const outs = Array.isArray(outputs) ? outputs : [outputs];
+  for (const o of outs) {
+    if (!o.requiresGrad) throw new Error(`grad: an output of shape [${o.shape}] does not require grad`);
+  }
+  const want = new Map<Tensor, Tensor | null>(inputs.map((t) => [t, null]));
+  const seeds = seedsFor(outs, opts.gradOutputs);
+  propagate(outs, seeds, !!opts.retainGraph, null, (t, g) => {
+    if (want.has(t)) want.set(t, g.clone());
+    return true;
+  });
+  return inputs.map((t) => want.get(t) ?? t.zerosLike());
+}

@@ -1,0 +1,10 @@
+// webfam's public API: `import { init, tensor, nn, optim } from 'webfam'`.
+export { init, shutdown, adapterInfo, isInitialized, type InitOptions, type AdapterDescription } from './tensor/device.js';
+export { Tensor, tensor, tidy, type TensorOptions } from './tensor/tensor.js';
+export { ShapeError } from './tensor/shape.js';
+export { noGrad, enableGrad, isGradEnabled, grad, type GradOptions } from './autograd/tape.js';
+export * from './tensor/creation.js';
+export { where, clamp } from './tensor/ops/pointwise.js';
+export { concat, stack, split } from './tensor/ops/movement.js';
+export { matmul } from './tensor/ops/matmul.js';
+export { memory, sync, resetPeakMemory, emptyCache } from './tensor/memory.js';

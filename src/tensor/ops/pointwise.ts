@@ -1,0 +1,157 @@
+// Pointwise ops (unary, binary with broadcasting and scalars, where, clamp, fill) and their
+// backward rules. Kernels and the float64 references come from src/shaders/pointwise.ts.
+import { Tensor } from '../tensor.js';
+import { rt } from '../device.js';
+import { f32bits, grid } from '../runtime.js';
+import { ShapeError, broadcastShapes, broadcastStrides, fmt, sameShape, type Shape } from '../shape.js';
+import { record } from '../../autograd/tape.js';
+import {
+  BINARY, MAX_RANK, UNARY, binaryBackwardKernel, binaryKernel, clampKernel, fillKernel,
+  scalarBackwardKernel, scalarKernel, unaryBackwardKernel, unaryKernel, whereKernel,
+} from '../../shaders/pointwise.js';
+import { sumTo } from './reduce.js';
+
+const WG = 256;
+const groups = (n: number) => grid(Math.ceil(n / WG));
+
+function checkLive(op: string, ...ts: Tensor[]): void {
+  for (const t of ts) {
+    if (t.disposed) throw new Error(`${op}: an input tensor of shape ${fmt(t.shape)} was used after dispose()`);
+  }
+}
+
+/** A tensor of `shape` filled with `value`. */
+export function fill(shape: Shape, value: number): Tensor {
+  const out = Tensor.empty(shape);
+  rt().dispatch(fillKernel(), { label: `fill ${fmt(shape)}`, buffers: [out.binding], meta: [out.size, f32bits(value)], workgroups: groups(out.size) });
+  return out;
+}
+
+export function unary(op: string, x: Tensor): Tensor {
+  const def = UNARY[op];
+  if (!def) throw new Error(`unknown unary op ${op}`);
+  checkLive(op, x);
+  const y = Tensor.empty(x.shape);
+  rt().dispatch(unaryKernel(op), { label: `${op} ${fmt(x.shape)}`, buffers: [x.binding, y.binding], meta: [x.size], workgroups: groups(x.size) });
+  if (!def.dx) return y;
+  return record(y, op, [x], (g) => {
+    const gx = Tensor.empty(x.shape);
+    rt().dispatch(unaryBackwardKernel(op), {
+      label: `${op} backward ${fmt(x.shape)}`,
+      buffers: [x.binding, y.binding, g.binding, gx.binding],
+      meta: [x.size],
+      workgroups: groups(x.size),
+    });
+    return [gx];
+  });
+}
+
+function scalarOp(op: string, x: Tensor, s: number, scalarFirst: boolean): Tensor {
+  const def = BINARY[op]!;
+  const y = Tensor.empty(x.shape);
+  const meta = [x.size, 0, f32bits(s)];
+  rt().dispatch(scalarKernel(op, scalarFirst), { label: `${op} ${fmt(x.shape)} with scalar ${s}`, buffers: [x.binding, y.binding], meta, workgroups: groups(x.size) });
+  if (!(scalarFirst ? def.db : def.da)) return y;
+  return record(y, op, [x], (g) => {
+    const gx = Tensor.empty(x.shape);
+    rt().dispatch(scalarBackwardKernel(op, scalarFirst), {
+      label: `${op} backward ${fmt(x.shape)} with scalar ${s}`,
+      buffers: [x.binding, y.binding, g.binding, gx.binding],
+      meta,
+      workgroups: groups(x.size),
+    });
+    return [gx];
+  });
+}
+
+function stridedMeta(op: string, n: number, outShape: Shape, operands: Shape[], extra: number[] = []): number[] {
+  if (outShape.length > MAX_RANK) throw new ShapeError(op, `rank ${outShape.length} exceeds the supported ${MAX_RANK}`);
+  const meta = new Array<number>(3 + MAX_RANK * (1 + operands.length)).fill(0);
+  meta[0] = n;
+  meta[1] = outShape.length;
+  extra.forEach((v, i) => (meta[2 + i] = v));
+  outShape.forEach((d, i) => (meta[3 + i] = d));
+  operands.forEach((s, k) => broadcastStrides(s, outShape).forEach((st, i) => (meta[3 + MAX_RANK * (k + 1) + i] = st)));
+  return meta;
+}
+
+/** Elementwise binary op with NumPy broadcasting; either side may be a plain number. */
+export function binary(op: string, a: Tensor | number, b: Tensor | number): Tensor {
+  const def = BINARY[op];
+  if (!def) throw new Error(`unknown binary op ${op}`);
+  if (typeof a === 'number' && typeof b === 'number') throw new ShapeError(op, 'needs at least one tensor operand');
+  if (typeof b === 'number') return (checkLive(op, a as Tensor), scalarOp(op, a as Tensor, b, false));
+  if (typeof a === 'number') return (checkLive(op, b), scalarOp(op, b, a, true));
+  checkLive(op, a, b);
+  const outShape = broadcastShapes(op, a.shape, b.shape);
+  const flat = sameShape(a.shape, b.shape);
+  const y = Tensor.empty(outShape);
+  const label = `${op} ${fmt(a.shape)} ${fmt(b.shape)}`;
+  const meta = flat ? [y.size] : stridedMeta(op, y.size, outShape, [a.shape, b.shape]);
+  rt().dispatch(binaryKernel(op, flat), { label, buffers: [a.binding, b.binding, y.binding], meta, workgroups: groups(y.size) });
+  if (!def.da && !def.db) return y;
+  return record(y, op, [a, b], (g) => {
+    const needA = a.requiresGrad, needB = b.requiresGrad;
+    const ga = needA ? Tensor.empty(outShape) : null;
+    const gb = needB ? Tensor.empty(outShape) : null;
+    // Word 2 tells the kernel which gradients to write (bit 0: a, bit 1: b).
+    const flags = (needA ? 1 : 0) | (needB ? 2 : 0);
+    const m = flat ? [y.size, 0, flags] : [...meta];
+    m[2] = flags;
+    const unused = { buffer: rt().scratch, bytes: 4 };
+    rt().dispatch(binaryBackwardKernel(op, flat), {
+      label: `${label} backward`,
+      buffers: [a.binding, b.binding, y.binding, g.binding, ga?.binding ?? unused, gb?.binding ?? unused],
+      meta: m,
+      workgroups: groups(y.size),
+    });
+    return [ga && reduceToShape(ga, a.shape), gb && reduceToShape(gb, b.shape)];
+  });
+}
+
+function reduceToShape(g: Tensor, shape: Shape): Tensor {
+  if (sameShape(g.shape, shape)) return g;
+  const r = sumTo(g, shape);
+  g.dispose();
+  return r;
+}
+
+/** `cond ? a : b` elementwise (cond nonzero = true), all broadcast together. */
+export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+  const ta = typeof a === 'number' ? fill([], a) : a;
+  const tb = typeof b === 'number' ? fill([], b) : b;
+  checkLive('where', cond, ta, tb);
+  const outShape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
+  const y = Tensor.empty(outShape);
+  // Kernel operand order: A at slot 1, B at slot 2, C (cond) at slot 3.
+  const meta = stridedMeta('where', y.size, outShape, [ta.shape, tb.shape, cond.shape]);
+  rt().dispatch(whereKernel(), {
+    label: `where ${fmt(cond.shape)} ${fmt(ta.shape)} ${fmt(tb.shape)}`,
+    buffers: [cond.binding, ta.binding, tb.binding, y.binding],
+    meta,
+    workgroups: groups(y.size),
+  });
+  const out = record(y, 'where', [ta, tb], (g) => {
+    const zero = fill([], 0);
+    const ga = ta.requiresGrad ? reduceToShape(where(cond, g, zero), ta.shape) : null;
+    const gb = tb.requiresGrad ? reduceToShape(where(cond, zero, g), tb.shape) : null;
+    zero.dispose();
+    return [ga, gb];
+  });
+  if (typeof a === 'number' && !out.node) ta.dispose();
+  if (typeof b === 'number' && !out.node) tb.dispose();
+  return out;
+}
+
+export function clamp(x: Tensor, lo: number, hi: number): Tensor {
+  checkLive('clamp', x);
+  if (!(lo <= hi)) throw new Error(`clamp: min ${lo} is greater than max ${hi}`);
+  const y = Tensor.empty(x.shape);
+  const meta = [x.size, f32bits(lo), f32bits(hi)];
+  rt().dispatch(clampKernel(false), { label: `clamp ${fmt(x.shape)}`, buffers: [x.binding, y.binding], meta, workgroups: groups(x.size) });
+  return record(y, 'clamp', [x], (g) => {
+    const gx = Tensor.empty(x.shape);
+    rt().dispatch(clampKernel(true), { label: `clamp backward ${fmt(x.shape)}`, buffers: [x.binding, g.binding, gx.binding], meta, workgroups: groups(x.size) });
+    return [gx];
+  });
+}

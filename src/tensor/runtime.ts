@@ -1,0 +1,413 @@
+// The GPU side of webfam: buffer pool, pipeline cache, per-dispatch shape uniforms, and the
+// command encoder that batches dispatches until a sync point. Nothing here waits for the GPU
+// except `read()` (what `await tensor.data()` calls) and `sync()`.
+import type { AdapterDescription, InitOptions } from './device.js';
+
+/** Every kernel gets 64 u32 words of uniform "meta" (shapes, strides, scalars) at binding 0. */
+export const META_WORDS = 64;
+const META_BYTES = META_WORDS * 4; // also the uniform offset alignment we use (>= 256 is required)
+const UNIFORM_RING_SLOTS = 1024;
+
+/** WGSL every kernel starts with: the meta uniform and accessors for it. */
+export const META_WGSL = /* wgsl */ `
+struct Meta { v: array<vec4<u32>, ${META_WORDS / 4}> }
+@group(0) @binding(0) var<uniform> u_meta: Meta;
+fn M(i: u32) -> u32 { return u_meta.v[i / 4u][i % 4u]; }
+fn Mf(i: u32) -> f32 { return bitcast<f32>(M(i)); }
+fn Mi(i: u32) -> i32 { return bitcast<i32>(M(i)); }
+`;
+
+export type Access = 'read' | 'read_write';
+
+export interface Kernel {
+  /** Identifies the WGSL exactly: same key, same shader. Shapes never go in the key. */
+  key: string;
+  /** Produces the WGSL; called only when the key is not cached yet. */
+  wgsl: () => string;
+  /** Access mode of each storage binding, in binding order starting at binding 1. */
+  access: Access[];
+}
+
+export interface Dispatch {
+  /** Op name and shapes; it is what a GPU error message names. */
+  label: string;
+  /** Storage buffers, in the order of `kernel.access`. `bytes` limits the bound range. */
+  buffers: { buffer: GPUBuffer; bytes: number }[];
+  /** Up to META_WORDS u32 words (use `f32bits` for floats). */
+  meta?: ArrayLike<number>;
+  workgroups: [number, number?, number?];
+}
+
+const f32view = new Float32Array(1);
+const u32view = new Uint32Array(f32view.buffer);
+/** The bit pattern of a float32, for passing floats through the u32 meta words. */
+export function f32bits(x: number): number {
+  f32view[0] = x;
+  return u32view[0]!;
+}
+
+/** Splits `count` workgroups into a 2-D grid within the per-dimension limit. */
+export function grid(count: number, maxPerDim = 65535): [number, number] {
+  if (count <= maxPerDim) return [Math.max(1, count), 1];
+  const y = Math.ceil(count / maxPerDim);
+  return [Math.ceil(count / y), y];
+}
+
+export interface MemoryInfo {
+  /** Bytes held by live tensors. */
+  liveBytes: number;
+  /** Bytes in free buffers kept for reuse. */
+  pooledBytes: number;
+  /** Highest `liveBytes` seen since start or the last `resetPeak()`. */
+  peakBytes: number;
+  /** Tensors created and not yet disposed (or collected). */
+  liveTensors: number;
+  /** GPU buffers created so far (pool misses). */
+  buffersCreated: number;
+  /** Compute pipelines compiled so far. */
+  pipelines: number;
+  /** Dispatches and queue submissions so far. */
+  dispatches: number;
+  submits: number;
+}
+
+function sizeClass(bytes: number): number {
+  // Round up to a quarter of the enclosing power of two: at most 25% waste, few classes.
+  if (bytes <= 256) return 256;
+  const p = 2 ** Math.floor(Math.log2(bytes));
+  const step = Math.max(256, p / 4);
+  return Math.ceil(bytes / step) * step;
+}
+
+export class Runtime {
+  readonly device: GPUDevice;
+  readonly adapterDescription: AdapterDescription;
+  keepAlive: unknown = null;
+  lost: string | null = null;
+
+  debug = false;
+  poison = false;
+  batchSize = 64;
+
+  private free = new Map<number, GPUBuffer[]>();
+  private readbackFree: GPUBuffer[] = [];
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private layouts = new Map<string, GPUBindGroupLayout>();
+  private pipelineLayouts = new Map<string, GPUPipelineLayout>();
+
+  private encoder: GPUCommandEncoder | null = null;
+  private pass: GPUComputePassEncoder | null = null;
+  private batchCount = 0;
+  private batchLabels: string[] = [];
+  private meta = new Uint32Array((META_BYTES / 4) * UNIFORM_RING_SLOTS);
+  private metaBuffer: GPUBuffer;
+  /** A 256-byte storage buffer to bind where a kernel's optional output is not wanted. */
+  readonly scratch: GPUBuffer;
+  private metaUsed = 0;
+  private pendingScopes = new Set<Promise<void>>();
+  private errors: string[] = [];
+
+  stats = { liveBytes: 0, pooledBytes: 0, peakBytes: 0, liveTensors: 0, buffersCreated: 0, dispatches: 0, submits: 0 };
+
+  constructor(device: GPUDevice, desc: AdapterDescription, opts: InitOptions) {
+    this.device = device;
+    this.adapterDescription = desc;
+    this.configure(opts);
+    this.metaBuffer = device.createBuffer({
+      label: 'webfam meta ring',
+      size: META_BYTES * UNIFORM_RING_SLOTS,
+      usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
+    });
+    this.scratch = device.createBuffer({ label: 'webfam scratch', size: 256, usage: GPUBufferUsage.STORAGE });
+    device.lost.then((info) => {
+      if (this.destroyed) return;
+      this.lost = `${info.reason}: ${info.message}`;
+      console.error(`webfam: GPU device lost (${this.lost}). Tensors on it are gone; call init() again.`);
+    });
+    device.addEventListener('uncapturederror', (ev) => {
+      const err = (ev as GPUUncapturedErrorEvent).error;
+      this.errors.push(`GPU error outside any op: ${err.message}`);
+    });
+  }
+
+  private destroyed = false;
+
+  configure(opts: InitOptions): void {
+    if (opts.debug !== undefined) this.debug = opts.debug;
+    if (opts.poison !== undefined) this.poison = opts.poison;
+    if (opts.batchSize !== undefined) this.batchSize = Math.max(1, opts.batchSize);
+  }
+
+  // ---------------------------------------------------------------- buffers
+
+  /** A storage buffer of at least `bytes` bytes, from the pool when possible. */
+  acquire(bytes: number): GPUBuffer {
+    const size = sizeClass(Math.max(4, bytes));
+    const list = this.free.get(size);
+    let buf = list?.pop();
+    if (buf) {
+      this.stats.pooledBytes -= size;
+    } else {
+      this.device.pushErrorScope('out-of-memory');
+      buf = this.device.createBuffer({
+        size,
+        usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
+      });
+      const scope = this.device.popErrorScope().then((e) => {
+        if (e) this.errors.push(`out of GPU memory allocating ${size} bytes (live ${this.stats.liveBytes} bytes): ${e.message}`);
+      });
+      this.track(scope);
+      this.stats.buffersCreated++;
+    }
+    this.stats.liveBytes += size;
+    if (this.stats.liveBytes > this.stats.peakBytes) this.stats.peakBytes = this.stats.liveBytes;
+    if (this.poison) this.fillBits(buf, size, 0x7fc00000);
+    return buf;
+  }
+
+  /** Returns a buffer to the pool. Commands already recorded that use it still see its contents. */
+  release(buf: GPUBuffer): void {
+    const size = buf.size;
+    this.stats.liveBytes -= size;
+    if (this.destroyed) return;
+    let list = this.free.get(size);
+    if (!list) this.free.set(size, (list = []));
+    list.push(buf);
+    this.stats.pooledBytes += size;
+  }
+
+  /** Destroys every pooled (free) buffer. */
+  emptyCache(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+    this.stats.pooledBytes = 0;
+  }
+
+  /** Writes host data into a buffer, ordered after everything recorded so far. */
+  write(buf: GPUBuffer, data: Float32Array | Uint32Array | Int32Array, byteOffset = 0): void {
+    // queue.writeBuffer runs before any not-yet-submitted commands; if the buffer was reused from
+    // the pool, recorded commands may still read its old contents, so submit them first.
+    if (this.batchCount > 0) this.flush();
+    this.device.queue.writeBuffer(buf, byteOffset, data.buffer, data.byteOffset, data.byteLength);
+  }
+
+  private fillBits(buf: GPUBuffer, bytes: number, bits: number): void {
+    const words = bytes / 4;
+    this.dispatch(FILL_KERNEL, {
+      label: 'poison',
+      buffers: [{ buffer: buf, bytes }],
+      meta: [words, bits],
+      workgroups: grid(Math.ceil(words / 256)),
+    });
+  }
+
+  // ---------------------------------------------------------------- pipelines
+
+  private bindGroupLayout(access: Access[]): GPUBindGroupLayout {
+    const key = access.join(',');
+    let layout = this.layouts.get(key);
+    if (!layout) {
+      const entries: GPUBindGroupLayoutEntry[] = [
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', minBindingSize: META_BYTES } },
+      ];
+      access.forEach((a, i) =>
+        entries.push({
+          binding: i + 1,
+          visibility: GPUShaderStage.COMPUTE,
+          buffer: { type: a === 'read' ? 'read-only-storage' : 'storage' },
+        }),
+      );
+      layout = this.device.createBindGroupLayout({ entries, label: `layout(${key})` });
+      this.layouts.set(key, layout);
+      this.pipelineLayouts.set(key, this.device.createPipelineLayout({ bindGroupLayouts: [layout] }));
+    }
+    return layout;
+  }
+
+  pipeline(kernel: Kernel): GPUComputePipeline {
+    let p = this.pipelines.get(kernel.key);
+    if (p) return p;
+    this.bindGroupLayout(kernel.access);
+    const code = kernel.wgsl();
+    this.device.pushErrorScope('validation');
+    const module = this.device.createShaderModule({ code, label: kernel.key });
+    p = this.device.createComputePipeline({
+      label: kernel.key,
+      layout: this.pipelineLayouts.get(kernel.access.join(','))!,
+      compute: { module, entryPoint: 'main' },
+    });
+    const scope = this.device.popErrorScope().then(async (e) => {
+      if (!e) return;
+      let detail = e.message;
+      try {
+        const info = await module.getCompilationInfo();
+        const msgs = info.messages.map((m) => `  line ${m.lineNum}:${m.linePos} ${m.type}: ${m.message}`);
+        if (msgs.length) detail += '\n' + msgs.join('\n');
+      } catch { /* compilation info is optional */ }
+      this.errors.push(`kernel ${kernel.key} failed to compile: ${detail}`);
+    });
+    this.track(scope);
+    this.pipelines.set(kernel.key, p);
+    return p;
+  }
+
+  // ---------------------------------------------------------------- dispatch
+
+  /** Records one compute dispatch; it runs when the batch is submitted. */
+  dispatch(kernel: Kernel, d: Dispatch): void {
+    this.throwPendingErrors();
+    if (this.lost) throw new Error(`webfam: GPU device lost (${this.lost}); cannot run ${d.label}`);
+    if (d.buffers.length !== kernel.access.length) {
+      throw new Error(`webfam internal: ${d.label}: kernel ${kernel.key} takes ${kernel.access.length} buffers, got ${d.buffers.length}`);
+    }
+    const [x, y = 1, z = 1] = d.workgroups;
+    if (x === 0 || y === 0 || z === 0) return;
+    const pipeline = this.pipeline(kernel);
+    if (this.metaUsed >= UNIFORM_RING_SLOTS) this.flush();
+    const slot = this.metaUsed++;
+    const base = slot * META_WORDS;
+    const meta = d.meta ?? [];
+    if (meta.length > META_WORDS) throw new Error(`webfam internal: ${d.label}: ${meta.length} meta words > ${META_WORDS}`);
+    for (let i = 0; i < meta.length; i++) this.meta[base + i] = meta[i]! >>> 0;
+
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.metaBuffer, offset: slot * META_BYTES, size: META_BYTES } }];
+    d.buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b.buffer, offset: 0, size: Math.max(4, b.bytes) } }));
+    const bindGroup = this.device.createBindGroup({ layout: this.layouts.get(kernel.access.join(','))!, entries });
+
+    if (!this.encoder) this.beginBatch();
+    if (!this.pass) this.pass = this.encoder!.beginComputePass();
+    this.pass.setPipeline(pipeline);
+    this.pass.setBindGroup(0, bindGroup);
+    this.pass.dispatchWorkgroups(x, y, z);
+    this.batchCount++;
+    this.stats.dispatches++;
+    if (this.batchLabels.length < 12) this.batchLabels.push(d.label);
+    if (this.debug || this.batchCount >= this.batchSize) this.flush();
+  }
+
+  /** Records a buffer-to-buffer copy (ordered with dispatches). */
+  copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    if (bytes === 0) return;
+    if (!this.encoder) this.beginBatch();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    this.encoder!.copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.batchCount++;
+  }
+
+  private beginBatch(): void {
+    this.device.pushErrorScope('out-of-memory');
+    this.device.pushErrorScope('validation');
+    this.encoder = this.device.createCommandEncoder();
+  }
+
+  /** Submits everything recorded so far. Does not wait. */
+  flush(): void {
+    if (!this.encoder) return;
+    if (this.pass) {
+      this.pass.end();
+      this.pass = null;
+    }
+    if (this.metaUsed > 0) {
+      this.device.queue.writeBuffer(this.metaBuffer, 0, this.meta.buffer, 0, this.metaUsed * META_BYTES);
+    }
+    const cmd = this.encoder.finish();
+    this.device.queue.submit([cmd]);
+    this.stats.submits++;
+    const labels = this.batchLabels;
+    const count = this.batchCount;
+    const where = count === 1 ? labels[0] : `a batch of ${count} commands (${labels.join('; ')}${count > labels.length ? '; …' : ''})`;
+    const validation = this.device.popErrorScope();
+    const oom = this.device.popErrorScope();
+    this.track(
+      Promise.all([validation, oom]).then(([v, o]) => {
+        if (v) this.errors.push(`GPU validation error in ${where}: ${v.message}`);
+        if (o) this.errors.push(`GPU out of memory in ${where}: ${o.message}`);
+      }),
+    );
+    this.encoder = null;
+    this.batchCount = 0;
+    this.batchLabels = [];
+    this.metaUsed = 0;
+  }
+
+  private track(p: Promise<void>): void {
+    this.pendingScopes.add(p);
+    p.finally(() => this.pendingScopes.delete(p));
+  }
+
+  private throwPendingErrors(): void {
+    if (this.errors.length) {
+      const msg = this.errors.join('\n');
+      this.errors = [];
+      throw new Error(`webfam: ${msg}${this.debug ? '' : '\n(init({ debug: true }) names the exact op)'}`);
+    }
+  }
+
+  /** Waits until the GPU has finished everything submitted, then reports any GPU errors. */
+  async sync(): Promise<void> {
+    this.flush();
+    await this.device.queue.onSubmittedWorkDone();
+    await Promise.all([...this.pendingScopes]);
+    this.throwPendingErrors();
+  }
+
+  /** Copies `bytes` bytes of a buffer back to the host. */
+  async read(buf: GPUBuffer, bytes: number): Promise<ArrayBuffer> {
+    this.throwPendingErrors();
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    let staging = this.readbackFree.findIndex((b) => b.size >= size && b.size <= size * 2);
+    const rb = staging >= 0 ? this.readbackFree.splice(staging, 1)[0]! : this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.copy(buf, 0, rb, 0, size);
+    this.flush();
+    try {
+      await rb.mapAsync(GPUMapMode.READ, 0, size);
+    } catch (e) {
+      await Promise.all([...this.pendingScopes]);
+      this.throwPendingErrors();
+      throw e;
+    }
+    const out = rb.getMappedRange(0, size).slice(0, bytes);
+    rb.unmap();
+    if (this.readbackFree.length < 8) this.readbackFree.push(rb);
+    else rb.destroy();
+    await Promise.all([...this.pendingScopes]);
+    this.throwPendingErrors();
+    return out;
+  }
+
+  memory(): MemoryInfo {
+    return { ...this.stats, pipelines: this.pipelines.size };
+  }
+
+  resetPeak(): void {
+    this.stats.peakBytes = this.stats.liveBytes;
+  }
+
+  async destroy(): Promise<void> {
+    try {
+      this.flush();
+      await this.device.queue.onSubmittedWorkDone();
+    } catch { /* the device may already be gone */ }
+    this.destroyed = true;
+    this.emptyCache();
+    for (const b of this.readbackFree) b.destroy();
+    this.metaBuffer.destroy();
+    this.scratch.destroy();
+    this.device.destroy();
+  }
+}
+
+const FILL_KERNEL: Kernel = {
+  key: 'fill_bits',
+  access: ['read_write'],
+  wgsl: () => /* wgsl */ `${META_WGSL}
+@group(0) @binding(1) var<storage, read_write> out: array<u32>;
+@compute @workgroup_size(256)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
+  if (i < M(0u)) { out[i] = M(1u); }
+}`,
+};

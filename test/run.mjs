@@ -1,0 +1,47 @@
+// Runs the built uvu suites (dist/test/*.test.js) in one process, so the WebGPU device is
+// created once, and ends with the line "N passed, N failed".
+// Usage: node test/run.mjs [name-filter ...]
+import { readdirSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const dir = resolve('dist/test');
+if (!existsSync(dir)) {
+  console.error('no built tests: run `node scripts/build.mjs --tests` first (npm test does)');
+  process.exit(1);
+}
+const filters = process.argv.slice(2);
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.test.js'))
+  .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
+  .sort();
+
+globalThis.UVU_DEFER = 1;
+const uvu = await import('uvu');
+let passed = 0, failed = 0, skipped = 0;
+let idx = 0;
+for (const f of files) {
+  globalThis.UVU_INDEX = idx++;
+  globalThis.UVU_QUEUE.push([f.replace(/\.test\.js$/, '')]);
+  await import(pathToFileURL(join(dir, f)).href);
+}
+// Count per test: wrap every queued suite runner.
+for (const group of globalThis.UVU_QUEUE) {
+  for (let i = 1; i < group.length; i++) {
+    const run = group[i];
+    group[i] = async () => {
+      const res = await run();
+      const [errs, ran, skip, max] = res;
+      passed += ran;
+      skipped += skip;
+      failed += max - ran - skip;
+      if (errs.length && max - ran - skip === 0) failed += 1;
+      return res;
+    };
+  }
+}
+await uvu.exec(false);
+console.log(`\n${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+process.exitCode = failed > 0 ? 1 : 0;
+// dawn.node keeps the event loop alive; exit explicitly once results are printed.
+setTimeout(() => process.exit(process.exitCode), 100);
