@@ -5,10 +5,10 @@ import * as assert from 'uvu/assert';
 import { init, tensor, type Tensor } from '../src/index.js';
 import type { Arr } from '../src/tensor/reference/index.js';
 
-let ready: Promise<unknown> | null = null;
+let ready: Promise<void> | null = null;
 /** Initialises the device once, with poisoned buffers so unwritten outputs show as NaN. */
-export function setup(): Promise<unknown> {
-  ready ??= init({ poison: true });
+export function setup(): Promise<void> {
+  ready ??= init({ poison: true }).then(() => undefined);
   return ready;
 }
 

@@ -78,8 +78,9 @@ export async function init(opts: InitOptions = {}): Promise<AdapterDescription> 
       const { gpu, backend } = await getGpu(opts);
       const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
       if (!adapter) throw new Error(NO_ADAPTER_HELP);
-      const wanted: GPUFeatureName[] = ['timestamp-query', 'subgroups', 'shader-f16'];
-      const requiredFeatures = wanted.filter((f) => adapter.features.has(f));
+      // 'subgroups' is newer than some @webgpu/types versions' GPUFeatureName union.
+      const wanted = ['timestamp-query', 'subgroups', 'shader-f16'];
+      const requiredFeatures = wanted.filter((f) => adapter.features.has(f)) as GPUFeatureName[];
       const L = adapter.limits;
       const requiredLimits: Record<string, number> = {
         maxStorageBufferBindingSize: L.maxStorageBufferBindingSize,

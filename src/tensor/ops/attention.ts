@@ -9,7 +9,8 @@ import { record, noGrad } from '../../autograd/tape.js';
 import {
   attentionBackwardKeyKernel, attentionBackwardQueryKernel, attentionForwardKernel, attentionTile,
 } from '../../shaders/attention.js';
-import { where } from './pointwise.js';
+import { fill, where } from './pointwise.js';
+import { gatherStrided, scatterStrided } from './movement.js';
 
 export interface AttentionOptions {
   /** Multiplies q·k (default 1/√d). */
@@ -124,4 +125,31 @@ export function maskedSoftmax(s: Tensor, m: Tensor): Tensor {
   const a = e.div(safeZ);
   [kept, shift].forEach((t) => t.dispose());
   return a;
+}
+
+/**
+ * The q, k or v heads of a fused qkv projection, [B, T, 3·H·d] → [B, H, T, d] (`which` 0, 1, 2),
+ * in one strided gather (no permute + slice copies); backward scatters into the qkv gradient.
+ */
+export function qkvHeads(qkv: Tensor, which: 0 | 1 | 2, numHeads: number): Tensor {
+  if (qkv.rank !== 3 || qkv.shape[2]! % (3 * numHeads) !== 0) {
+    throw new ShapeError('qkvHeads', `expects [B, T, 3·heads·d] with ${numHeads} heads, got ${fmt(qkv.shape)}`);
+  }
+  const [B, T, C3] = qkv.shape as [number, number, number];
+  const C = C3 / 3, d = C / numHeads;
+  const strides = [T * C3, d, C3, 1];
+  const base = which * C;
+  const y = gatherStrided('qkvHeads', qkv, [B, numHeads, T, d], base, strides);
+  return record(y, 'qkvHeads', [qkv], (g) => {
+    const gx = fill(qkv.shape, 0);
+    scatterStrided('qkvHeads backward', g, gx, base, strides);
+    return [gx];
+  });
+}
+
+/** [B, H, T, d] → [B, T, H·d] (heads side by side, as timm's attention output). */
+export function mergeHeads(x: Tensor): Tensor {
+  if (x.rank !== 4) throw new ShapeError('mergeHeads', `expects [B, H, T, d], got ${fmt(x.shape)}`);
+  const [B, H, T, d] = x.shape as [number, number, number, number];
+  return x.permute(0, 2, 1, 3).reshape(B, T, H * d);
 }
