@@ -1,5 +1,5 @@
 // Builds dist/: the Node library, the browser ESM bundle (no Node-only code), type declarations,
-// and, on request, the test (--tests) and benchmark (--bench) programs.
+// and, on request, the test (--tests), benchmark (--bench) and example (--examples) programs.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
 import { readdirSync, existsSync, rmSync } from 'node:fs';
@@ -12,7 +12,7 @@ const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true,
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/node/index.js', platform: 'node', external: ['webgpu'] });
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser/webfam.js', platform: 'browser', external: ['webgpu', 'node:*'], minify: true });
 
-if (!args.has('--tests') && !args.has('--bench')) {
+if (!args.has('--tests') && !args.has('--bench') && !args.has('--examples')) {
   // Declarations for package consumers; typecheck happens in `npm test`.
   try {
     execFileSync(process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
@@ -31,4 +31,7 @@ if (args.has('--tests')) {
 }
 if (args.has('--bench')) {
   await build({ ...nodeProgram, entryPoints: entries('bench', (f) => f.endsWith('.ts')) });
+}
+if (args.has('--examples')) {
+  await build({ ...nodeProgram, entryPoints: entries('examples', (f) => f.endsWith('.ts')) });
 }

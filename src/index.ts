@@ -6,5 +6,13 @@ export { noGrad, enableGrad, isGradEnabled, grad, type GradOptions } from './aut
 export * from './tensor/creation.js';
 export { where, clamp } from './tensor/ops/pointwise.js';
 export { concat, stack, split } from './tensor/ops/movement.js';
+export { dropout, type DropoutOptions } from './tensor/ops/random.js';
 export { matmul } from './tensor/ops/matmul.js';
 export { memory, sync, resetPeakMemory, emptyCache } from './tensor/memory.js';
+export * as nn from './nn/index.js';
+export * as optim from './nn/optim.js';
+export {
+  saveSafetensors, loadSafetensors, saveSafetensorsFile, loadSafetensorsFile, loadSafetensorsResponse,
+  encodeSafetensors, decodeSafetensors, parseSafetensorsHeader, SafetensorsError,
+  type HostTensor, type SafetensorsContents,
+} from './io/safetensors.js';

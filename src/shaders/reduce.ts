@@ -11,6 +11,12 @@ export type ReduceOp = 'sum' | 'max' | 'min' | 'logsumexp' | 'var' | 'argmax' | 
 
 export const ROW_WG = 64;
 
+// logsumexp from the running max m and s = Σ exp(x - m): +inf when m is +inf (exp(inf - inf)
+// would be NaN), -inf when every element is -inf or there are none (s == 0; log(0) is undefined
+// in Vulkan, so it is not relied on).
+const LSE_RESULT = 'select(select(m + log(s), bitcast<f32>(neg_inf_bits), s == 0.0), m, m > 3.4028234663852886e38)';
+const NEG_INF = 'var<private> neg_inf_bits: u32 = 0xff800000u;';
+
 // Meta: [outer, R, inner, correction (var), unused...]
 function combine(op: ReduceOp): { init: string; step: string; merge: string } {
   switch (op) {
@@ -46,7 +52,7 @@ export function columnReduceKernel(op: ReduceOp): Kernel {
   for (var r = 0u; r < R; r++) { m = max(m, X[base + r * inner]); }
   var s = 0.0;
   for (var r = 0u; r < R; r++) { s += exp(X[base + r * inner] - m); }
-  Y[o] = select(m + log(s), m, m == -3.4028234663852886e38 || abs(m) > 3.4e38);`;
+  Y[o] = ${LSE_RESULT};`;
     }
     if (op === 'var') {
       return `var s = 0.0;
@@ -57,8 +63,11 @@ export function columnReduceKernel(op: ReduceOp): Kernel {
   Y[o] = q / (f32(R) - Mf(3u));`;
     }
     const c = combine(op);
-    return `var acc = ${c.init};
-  for (var r = 0u; r < R; r++) { let v = X[base + r * inner]; acc = ${c.step}; }
+    // max/min start from the first element (R > 0 is checked by the front-end), so a row of
+    // -inf gives -inf rather than the f32 limit an initial constant would leave.
+    const first = op === 'max' || op === 'min';
+    return `var acc = ${first ? 'X[base]' : c.init};
+  for (var r = ${first ? 1 : 0}u; r < R; r++) { let v = X[base + r * inner]; acc = ${c.step}; }
   Y[o] = acc;`;
   })();
   return {
@@ -67,6 +76,7 @@ export function columnReduceKernel(op: ReduceOp): Kernel {
     wgsl: () => `${META_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+${NEG_INF}
 @compute @workgroup_size(256)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let o = (wid.y * nwg.x + wid.x) * 256u + lid;
@@ -123,7 +133,8 @@ export function rowReduceKernel(op: ReduceOp): Kernel {
   for (var r = lid; r < R; r += ${ROW_WG}u) { s2 += exp(X[base + r] - m); }
   sh[lid] = s2;
   workgroupBarrier();${reduceShared('a + b')}
-  if (lid == 0u) { Y[o] = select(m + log(sh[0]), m, m == -3.4028234663852886e38 || abs(m) > 3.4e38); }`;
+  let s = sh[0];
+  if (lid == 0u) { Y[o] = ${LSE_RESULT}; }`;
   } else if (op === 'var') {
     body = `var acc = 0.0;
   for (var r = lid; r < R; r += ${ROW_WG}u) { acc += X[base + r]; }
@@ -137,8 +148,10 @@ export function rowReduceKernel(op: ReduceOp): Kernel {
   workgroupBarrier();${reduceShared('a + b')}
   if (lid == 0u) { Y[o] = sh[0] / (f32(R) - Mf(3u)); }`;
   } else {
-    body = `var acc = ${sumLike.init};
-  for (var r = lid; r < R; r += ${ROW_WG}u) { let v = X[base + r]; acc = ${sumLike.step}; }
+    // max/min lanes start from their first element (lid < ROW_WG <= R on this path).
+    const first = op === 'max' || op === 'min';
+    body = `var acc = ${first ? 'X[base + lid]' : sumLike.init};
+  for (var r = lid${first ? ` + ${ROW_WG}u` : ''}; r < R; r += ${ROW_WG}u) { let v = X[base + r]; acc = ${sumLike.step}; }
   sh[lid] = acc;
   workgroupBarrier();${reduceShared(sumLike.merge)}
   if (lid == 0u) { Y[o] = sh[0]; }`;
@@ -150,6 +163,7 @@ export function rowReduceKernel(op: ReduceOp): Kernel {
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 var<workgroup> sh: array<f32, ${ROW_WG}>;
+${NEG_INF}
 ${isArg ? `var<workgroup> shi: array<u32, ${ROW_WG}>;` : ''}
 @compute @workgroup_size(${ROW_WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

@@ -2,3 +2,4 @@
 export * from './array.js';
 export { UNARY as unaryTable, BINARY as binaryTable, erf64, erfc64 } from '../../shaders/pointwise.js';
 export * from './attention.js';
+export * from './matmul.js';

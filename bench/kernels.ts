@@ -1,0 +1,182 @@
+// Kernel benchmark: webfam next to jax-js and TensorFlow.js on the same WebGPU adapter, in one
+// process, on the same random inputs. `npm run bench -- --help` lists the options; results go
+// to bench/results/ (see bench/README.md for how to read them).
+import { parseArgs, selectWorkloads, HELP } from './lib/args.js';
+import { countDispatches, installNavigatorGpu, installedVersion, machineLoad } from './lib/env.js';
+import { timeCase, type TimingPlan } from './lib/measure.js';
+import { writeReport, type PeerOutcome, type RunReport, type WorkloadResult } from './lib/report.js';
+import { WORKLOADS, type WorkloadSpec } from './lib/workloads.js';
+import { jaxPeer } from './peers/jax.js';
+import { tfjsPeer } from './peers/tfjs.js';
+import { Unavailable, type AdapterSummary, type Peer, type PreparedCase } from './peers/types.js';
+import { webfamPeer } from './peers/webfam.js';
+import { createRequire } from 'node:module';
+
+const log = (...args: unknown[]): void => console.error(...args);
+
+function webfamVersion(): string {
+  try {
+    const require = createRequire(import.meta.url);
+    return (require('../../package.json') as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** A file-name tag for the adapter: `lavapipe` for Mesa's software Vulkan, else vendor-architecture. */
+function adapterTag(a: AdapterSummary): string {
+  if (/llvmpipe|lavapipe/i.test(`${a.description} ${a.device ?? ''}`)) return 'lavapipe';
+  if (/swiftshader/i.test(`${a.description} ${a.device ?? ''}`)) return 'swiftshader';
+  const slug = `${a.vendor}-${a.architecture}`.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return slug || 'unknown-adapter';
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function runOne(peer: Peer, spec: WorkloadSpec, inputs: Float32Array[], plan: TimingPlan): Promise<PeerOutcome> {
+  let prepared: PreparedCase;
+  try {
+    prepared = await peer.prepare(spec, inputs);
+  } catch (e) {
+    return { status: e instanceof Unavailable ? 'unavailable' : 'error', reason: errorText(e) };
+  }
+  try {
+    const dispatches = await countDispatches(() => prepared.run(1));
+    const t = await timeCase(`${peer.name} ${spec.id}`, prepared, plan);
+    const check = spec.check(inputs, await prepared.output());
+    return {
+      status: 'ok',
+      note: prepared.note,
+      dispatches,
+      medianMs: t.median * 1e3,
+      minMs: t.min * 1e3,
+      maxMs: t.max * 1e3,
+      samplesMs: t.samples.map((s) => s * 1e3),
+      iters: t.iters,
+      firstCallMs: t.firstCallSec * 1e3,
+      ...(spec.flops !== undefined ? { gflops: spec.flops / t.median / 1e9 } : {}),
+      gbps: spec.bytes / t.median / 1e9,
+      check,
+    };
+  } catch (e) {
+    return { status: 'error', reason: errorText(e) };
+  } finally {
+    prepared.dispose();
+  }
+}
+
+function describe(o: PeerOutcome): string {
+  if (o.status !== 'ok') return `${o.status}: ${o.reason.split('\n')[0]}`;
+  const rate = o.gflops !== undefined ? `${o.gflops.toFixed(2)} GFLOP/s` : `${o.gbps.toFixed(2)} GB/s`;
+  return `${rate}, median ${o.medianMs.toFixed(2)} ms (${o.samplesMs.length}×${o.iters}), ${o.dispatches} dispatches, check ${o.check.ok ? 'ok' : `FAIL (${o.check.worst.toPrecision(3)})`}`;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const workloads = selectWorkloads(WORKLOADS, args);
+  const plan: TimingPlan = {
+    budgetSec: args.budgetSec,
+    minSamples: args.samples ?? 3,
+    maxSamples: args.samples ?? (args.quick ? 5 : 10),
+    minCallSec: 0.05,
+    maxIters: 50,
+  };
+  const started = performance.now();
+  const startLoad = machineLoad();
+  log(`kernels: ${workloads.length} workloads × [${args.peers.join(', ')}]; load ${startLoad.loadavg.join(' ')} on ${startLoad.cpus} CPUs`);
+
+  // navigator.gpu first: the peers look for it when they are imported.
+  await installNavigatorGpu(args.dawnFlags);
+  const makers: Record<string, () => Peer> = {
+    webfam: () => webfamPeer(webfamVersion()),
+    'jax-js': () => jaxPeer(installedVersion('@jax-js/jax')),
+    tfjs: () => tfjsPeer(`core ${installedVersion('@tensorflow/tfjs-core')}, webgpu ${installedVersion('@tensorflow/tfjs-backend-webgpu')}`),
+  };
+  const peers: Peer[] = [];
+  const adapters: RunReport['adapters'] = {};
+  const peerFailures: Record<string, string> = {};
+  for (const name of args.peers) {
+    const peer = makers[name]!();
+    try {
+      adapters[name] = await peer.init();
+      peers.push(peer);
+      log(`  ${name} ${peer.version}: ${adapters[name]!.description || adapters[name]!.vendor}`);
+    } catch (e) {
+      peerFailures[name] = errorText(e);
+      adapters[name] = { error: peerFailures[name]! };
+      log(`  ${name}: could not start (${peerFailures[name]})`);
+    }
+  }
+  const okAdapters = Object.values(adapters).filter((a): a is AdapterSummary => !('error' in a));
+  const adapter = (adapters.webfam && !('error' in adapters.webfam) ? adapters.webfam : okAdapters[0]) ?? { vendor: '?', architecture: '?', description: 'no adapter' };
+  const sameAdapter = okAdapters.every((a) => a.vendor === adapter.vendor && a.architecture === adapter.architecture && a.description === adapter.description);
+
+  const report: RunReport = {
+    suite: 'kernels',
+    date: new Date().toISOString(),
+    adapter,
+    adapters,
+    sameAdapter,
+    versions: Object.fromEntries(args.peers.map((n) => [n, peers.find((p) => p.name === n)?.version ?? makers[n]!().version])),
+    node: process.versions.node,
+    platform: `${process.platform}-${process.arch}`,
+    options: { quick: args.quick, only: args.only, skip: args.skip, samples: args.samples ?? 'auto', budgetSec: args.budgetSec },
+    load: { start: startLoad },
+    notes: [
+      'webfam runs on its own Dawn instance (webfam creates it in init()); jax-js and TF.js share the navigator.gpu instance. All three request the same physical adapter.',
+      'Timing: warm-up first (compiles, lazy uploads); each sample runs several iterations back to back and waits for the GPU once (webfam: sync(); jax-js: blockUntilReady on every output; TF.js: submit + queue.onSubmittedWorkDone()).',
+      'Inputs are seeded uniform random values, never constants (jax-js would fold constants into its kernels).',
+      'On a shared CPU with a software adapter (lavapipe) the numbers move with the machine\'s load; see the load averages.',
+    ],
+    results: [],
+  };
+
+  for (const spec of workloads) {
+    log(`${spec.title}`);
+    const inputs = spec.inputs();
+    const result: WorkloadResult = { id: spec.id, title: spec.title, family: spec.work.family, ...(spec.flops !== undefined ? { flops: spec.flops } : {}), bytes: spec.bytes, load: machineLoad(), peers: {}, ratios: {} };
+    for (const name of args.peers) {
+      const peer = peers.find((p) => p.name === name);
+      const outcome: PeerOutcome = peer ? await runOne(peer, spec, inputs, plan) : { status: 'unavailable', reason: `${name} could not start: ${peerFailures[name]}` };
+      result.peers[name] = outcome;
+      log(`  ${name.padEnd(7)} ${describe(outcome)}`);
+    }
+    const mine = result.peers.webfam;
+    for (const [name, o] of Object.entries(result.peers)) {
+      if (name !== 'webfam' && mine?.status === 'ok' && o.status === 'ok') result.ratios[`webfam/${name}`] = o.medianMs / mine.medianMs;
+    }
+    report.results.push(result);
+  }
+
+  for (const p of peers) {
+    try {
+      await p.shutdown();
+    } catch { /* end of run: nothing left to save */ }
+  }
+  report.load.end = machineLoad();
+  report.totalSec = (performance.now() - started) / 1e3;
+
+  if (args.write) {
+    const filter = args.only.length ? `-${args.only.join('+').replace(/[^a-zA-Z0-9+.-]/g, '_')}` : '';
+    const base = `kernels-${report.date.slice(0, 10)}-${args.tag ?? adapterTag(adapter)}${args.quick ? '-quick' : ''}${filter}`;
+    const files = writeReport(args.out, base, report, args.peers);
+    log(`wrote ${files.join(', ')}`);
+  }
+  if (args.json) process.stdout.write(JSON.stringify(report) + '\n');
+  log(`done in ${report.totalSec.toFixed(0)} s`);
+}
+
+main().then(
+  // Dawn and the peers' devices can keep the event loop alive: leave explicitly.
+  () => process.exit(process.exitCode ?? 0),
+  (e) => {
+    console.error(`kernels: ${errorText(e)}`);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,358 @@
+// WGSL generators for matmul: C = op(A)·op(B) (+ bias, activation) over broadcast batches, with
+// the transposes read in place. Two kernels, picked per adapter by src/tensor/ops/matmul.ts:
+//
+//   tiled  — for GPUs. A workgroup of 16x16 invocations stages a BM x BK slab of A and a BK x BN
+//            slab of B in workgroup memory, then every invocation accumulates a TM x TN block
+//            of C in registers. The classic shared-memory GEMM.
+//   simd   — for CPU adapters (lavapipe/llvmpipe, SwiftShader), where one subgroup is one SIMD
+//            register (8 lanes on AVX2) and every storage load is split into per-lane scalar
+//            loads with a bounds check (~10 instructions a lane), so loads, not FMAs, set the
+//            speed. Each lane loads a few vec4s (one load for four values) and the subgroup
+//            shares A's rows with subgroupBroadcast, which on a CPU is a register shuffle.
+//
+// Tuning knobs, in jax-js's words:
+//   upcast — outputs one invocation keeps in registers along M and N (TM x TN here; `rows` and
+//            4·`colVec4s` in the simd kernel). Each loaded value feeds that many FMAs; too
+//            many and the registers spill.
+//   unroll — k steps per loop iteration (BK for the tiled kernel; 4 for the simd one, one vec4).
+//   group  — invocations that cooperate on one tile (16x16 in the tiled kernel, one subgroup
+//            in the simd kernel, where a bigger workgroup only added per-barrier overhead).
+// Edges (M, N, K not multiples of the tile) are handled by clamping load indices (the extra
+// lanes compute values nobody stores) and guarding the stores, or by zero-filled tile loads.
+import { META_WGSL, type Kernel } from '../tensor/runtime.js';
+import { UNARY } from './pointwise.js';
+
+export type MatmulActivation = 'none' | 'gelu' | 'geluTanh' | 'relu';
+
+/** Batch dimensions the kernels index (broadcast batch shapes of higher rank are rejected). */
+export const MAX_BATCH_RANK = 4;
+
+// Meta layout: [M, N, K, zOffset, batchDims[4], aBatchStrides[4], bBatchStrides[4]].
+// zOffset lets a batch of more than 65,535 matrices be split over several dispatches.
+export const MM_META_DIMS = 4;
+export const MM_META_A = MM_META_DIMS + MAX_BATCH_RANK;
+export const MM_META_B = MM_META_A + MAX_BATCH_RANK;
+
+export interface MatmulLayout {
+  transA: boolean;
+  transB: boolean;
+  bias: boolean;
+  activation: MatmulActivation;
+  /** Also write the pre-activation values (for the activation's backward). */
+  storePre: boolean;
+}
+
+/** Tiling of the GPU kernel: 16x16 invocations, each computing TM x TN outputs. */
+export interface TiledConfig {
+  TM: number;
+  TN: number;
+  BK: number;
+}
+const TX = 16;
+const TY = 16;
+
+/** Tiling of the CPU/SIMD kernel: one subgroup of `lanes` computes rows x (lanes·4·colVec4s). */
+export interface SimdConfig {
+  lanes: number;
+  rows: number;
+  colVec4s: number;
+}
+
+/** Which operands the simd kernel may read as vec4 (their contiguous axis is a multiple of 4). */
+export interface SimdVectors {
+  vecA: boolean;
+  vecB: boolean;
+  /** C (and bias) rows are a multiple of 4 long: vec4 stores. */
+  vecC: boolean;
+}
+
+// Helpers the activations need; the same numerics as src/shaders/pointwise.ts (whose helper
+// block is module-private), so a fused activation matches the standalone op.
+const ACT_HELPERS = /* wgsl */ `
+fn safe_tanh(x: f32) -> f32 {
+  let e = exp(-2.0 * abs(x));
+  return sign(x) * (1.0 - e) / (1.0 + e);
+}
+fn erfc_pos(z: f32) -> f32 {
+  let t = 1.0 / (1.0 + 0.5 * z);
+  let p = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
+  return t * exp(-z * z + p);
+}
+fn norm_cdf(x: f32) -> f32 {
+  let h = 0.5 * erfc_pos(abs(x) * 0.70710678118654752);
+  return select(1.0 - h, h, x < 0.0);
+}
+fn gelu_tanh_inner(x: f32) -> f32 { return 0.79788456080286536 * (x + 0.044715 * x * x * x); }
+`;
+
+function activationFn(act: MatmulActivation): string {
+  const expr = act === 'none' ? 'x' : UNARY[act]!.wgsl;
+  return `${act === 'none' ? '' : ACT_HELPERS}
+fn activate(x: f32) -> f32 { return ${expr}; }`;
+}
+
+/** Batch offsets of A and B for batch index `bz` (row-major over the 4 batch dims). */
+const BATCH_OFFSETS = /* wgsl */ `
+fn batch_offsets(bz: u32) -> vec2<u32> {
+  var rem = bz;
+  var offA = 0u;
+  var offB = 0u;
+  for (var d = 0u; d < ${MAX_BATCH_RANK}u; d++) {
+    let axis = ${MAX_BATCH_RANK - 1}u - d;
+    let n = M(${MM_META_DIMS}u + axis);
+    let idx = rem % n;
+    rem = rem / n;
+    offA += idx * M(${MM_META_A}u + axis);
+    offB += idx * M(${MM_META_B}u + axis);
+  }
+  return vec2<u32>(offA, offB);
+}`;
+
+function bindings(l: MatmulLayout, aType: string, bType: string, cType: string): string {
+  let n = 1;
+  const lines = [
+    `@group(0) @binding(${n++}) var<storage, read> A: ${aType};`,
+    `@group(0) @binding(${n++}) var<storage, read> B: ${bType};`,
+  ];
+  if (l.bias) lines.push(`@group(0) @binding(${n++}) var<storage, read> Bias: ${cType};`);
+  lines.push(`@group(0) @binding(${n++}) var<storage, read_write> C: ${cType};`);
+  if (l.storePre) lines.push(`@group(0) @binding(${n++}) var<storage, read_write> Z: ${cType};`);
+  return lines.join('\n');
+}
+
+function accessOf(l: MatmulLayout): Kernel['access'] {
+  return ['read', 'read', ...(l.bias ? (['read'] as const) : []), 'read_write', ...(l.storePre ? (['read_write'] as const) : [])];
+}
+
+function layoutKey(l: MatmulLayout): string {
+  return `${l.transA ? 'T' : 'N'}${l.transB ? 'T' : 'N'}_${l.bias ? 'bias' : 'nobias'}_${l.activation}${l.storePre ? '_pre' : ''}`;
+}
+
+// ------------------------------------------------------------------ GPU kernel (shared-memory tiles)
+
+/** Workgroups of the tiled kernel: [N tiles, M tiles, batches]. */
+export function tiledGrid(c: TiledConfig, M: number, N: number): [number, number] {
+  return [Math.ceil(N / (TX * c.TN)), Math.ceil(M / (TY * c.TM))];
+}
+
+export function tiledMatmulKernel(l: MatmulLayout, c: TiledConfig): Kernel {
+  const { TM, TN, BK } = c;
+  const BM = TY * TM, BN = TX * TN, NT = TX * TY;
+  // +1 column of padding: the staging stores walk the tile across its rows for one of the two
+  // global layouts, and an odd row length spreads those over the memory banks.
+  const SA = BM + 1, SB = BN + 1;
+  const aIdx = l.transA ? '(k0 + kk) * Mm + m0 + mm' : '(m0 + mm) * K + k0 + kk';
+  const bIdx = l.transB ? '(n0 + nn) * K + k0 + kk' : '(k0 + kk) * N + n0 + nn';
+  // Neighbouring invocations read neighbouring addresses of the stored matrix (coalesced).
+  const aSplit = l.transA ? `let mm = e % ${BM}u; let kk = e / ${BM}u;` : `let kk = e % ${BK}u; let mm = e / ${BK}u;`;
+  const bSplit = l.transB ? `let kk = e % ${BK}u; let nn = e / ${BK}u;` : `let nn = e % ${BN}u; let kk = e / ${BN}u;`;
+  const acc: string[] = [];
+  let inner = '';
+  for (let i = 0; i < TM; i++) inner += `let a${i} = As[kk * ${SA}u + ty + ${i * TY}u];\n      `;
+  for (let j = 0; j < TN; j++) inner += `let b${j} = Bs[kk * ${SB}u + tx + ${j * TX}u];\n      `;
+  for (let i = 0; i < TM; i++) {
+    for (let j = 0; j < TN; j++) {
+      acc.push(`var c${i}_${j} = 0.0;`);
+      inner += `c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});\n      `;
+    }
+  }
+  let store = '';
+  for (let i = 0; i < TM; i++) {
+    store += `{ let row = m0 + ty + ${i * TY}u;\n    if (row < Mm) {\n`;
+    for (let j = 0; j < TN; j++) {
+      store += `      { let col = n0 + tx + ${j * TX}u; if (col < N) { let z = c${i}_${j}${l.bias ? ' + Bias[col]' : ''};${l.storePre ? ' Z[cBase + row * N + col] = z;' : ''} C[cBase + row * N + col] = activate(z); } }\n`;
+    }
+    store += '    } }\n  ';
+  }
+  return {
+    key: `matmul_tiled_${layoutKey(l)}_${TM}x${TN}x${BK}`,
+    access: accessOf(l),
+    wgsl: () => `${META_WGSL}
+${bindings(l, 'array<f32>', 'array<f32>', 'array<f32>')}
+var<workgroup> As: array<f32, ${BK * SA}>;
+var<workgroup> Bs: array<f32, ${BK * SB}>;
+${BATCH_OFFSETS}
+${activationFn(l.activation)}
+@compute @workgroup_size(${TX}, ${TY})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let Mm = M(0u);
+  let N = M(1u);
+  let K = M(2u);
+  let bz = wid.z + M(3u);
+  let off = batch_offsets(bz);
+  let cBase = bz * Mm * N;
+  let tx = lid3.x;
+  let ty = lid3.y;
+  let m0 = wid.y * ${BM}u;
+  let n0 = wid.x * ${BN}u;
+  ${acc.join('\n  ')}
+  for (var k0 = 0u; k0 < K; k0 += ${BK}u) {
+    for (var e = lid; e < ${BM * BK}u; e += ${NT}u) {
+      ${aSplit}
+      var v = 0.0;
+      if (m0 + mm < Mm && k0 + kk < K) { v = A[off.x + ${aIdx}]; }
+      As[kk * ${SA}u + mm] = v;
+    }
+    for (var e = lid; e < ${BN * BK}u; e += ${NT}u) {
+      ${bSplit}
+      var v = 0.0;
+      if (n0 + nn < N && k0 + kk < K) { v = B[off.y + ${bIdx}]; }
+      Bs[kk * ${SB}u + nn] = v;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${BK}u; kk++) {
+      ${inner}
+    }
+    workgroupBarrier();
+  }
+  ${store}
+}`,
+  };
+}
+
+// ------------------------------------------------------------------ CPU kernel (SIMD lanes + broadcast)
+
+/** Workgroups of the simd kernel: [N tiles, M tiles]. */
+export function simdGrid(c: SimdConfig, M: number, N: number): [number, number] {
+  return [Math.ceil(N / (c.lanes * 4 * c.colVec4s)), Math.ceil(M / c.rows)];
+}
+
+/**
+ * One subgroup (= one workgroup) computes `rows` rows of C and lanes·4·colVec4s columns; lane
+ * `l` owns the column quads n0 + 4·(j·lanes + l). Per block of 4 k-steps every lane loads
+ * rows/lanes vec4 "A slots" and 4·colVec4s vec4s of B; the A slots are broadcast to the whole
+ * subgroup, so A(i, k) for all `rows` rows costs rows/lanes loads instead of `rows`.
+ *
+ * A slot layout: with A row-major (k contiguous) slot s holds row s at k..k+3; with A
+ * transposed (m contiguous) slot s holds rows 4q..4q+3 at k+u, s = u·rows/4 + q.
+ */
+export function simdMatmulKernel(l: MatmulLayout, c: SimdConfig, v: SimdVectors): Kernel {
+  const { lanes: S, rows: R, colVec4s: TN4 } = c;
+  if (R % S !== 0 || R % 4 !== 0) throw new Error(`simd matmul: rows ${R} must be a multiple of ${S} and of 4`);
+  const regs = R / S;
+  const Q = R / 4; // row quads (transposed-A slot layout)
+  const aVec = v.vecA, bVec = v.vecB, cVec = v.vecC;
+  const ldA = aVec ? 'A[(i) >> 2u][(i) & 3u]' : 'A[i]';
+  const ldB = bVec ? 'B[(i) >> 2u][(i) & 3u]' : 'B[i]';
+  const f4 = (xs: string[]) => `vec4<f32>(${xs.join(', ')})`;
+
+  // --- main loop body: one block of 4 k-steps
+  let main = '';
+  for (let r = 0; r < regs; r++) {
+    if (!l.transA) {
+      // slot s = r·S + lane holds row s, k..k+3
+      const base = `off.x + rowA${r} * K + k`;
+      main += aVec ? `let ar${r} = A[(${base}) >> 2u];\n    ` : `let ar${r} = ${f4([0, 1, 2, 3].map((u) => `lda(${base} + ${u}u)`))};\n    `;
+    } else if (aVec) {
+      // slot s holds rows 4q..4q+3 at k+u, s = u·Q + q
+      main += `let ar${r} = A[(off.x + (k + slotU${r}) * Mm + quadA${r}) >> 2u];\n    `;
+    } else {
+      main += `let ar${r} = ${f4([0, 1, 2, 3].map((u) => `lda(off.x + (k + ${u}u) * Mm + rowA${r})`))};\n    `;
+    }
+  }
+  for (let j = 0; j < TN4; j++) {
+    if (!l.transB) {
+      for (let u = 0; u < 4; u++) {
+        const row = `off.y + (k + ${u}u) * N`;
+        main += bVec
+          ? `let b${j}_${u} = B[(${row} + colB${j}) >> 2u];\n    `
+          : `let b${j}_${u} = ${f4([0, 1, 2, 3].map((cc) => `ldb(${row} + colB${j}_${cc})`))};\n    `;
+      }
+    } else {
+      // B stored [N, K]: read each owned column along k, then regroup in registers.
+      for (let cc = 0; cc < 4; cc++) {
+        const base = `off.y + colB${j}_${cc} * K + k`;
+        main += bVec ? `let bt${j}_${cc} = B[(${base}) >> 2u];\n    ` : `let bt${j}_${cc} = ${f4([0, 1, 2, 3].map((u) => `ldb(${base} + ${u}u)`))};\n    `;
+      }
+      for (let u = 0; u < 4; u++) main += `let b${j}_${u} = vec4<f32>(bt${j}_0[${u}], bt${j}_1[${u}], bt${j}_2[${u}], bt${j}_3[${u}]);\n    `;
+    }
+  }
+  const transSlots = l.transA && aVec;
+  for (let s = 0; s < R; s++) main += `let av${s} = subgroupBroadcast(ar${Math.floor(s / S)}, ${s % S}u);\n    `;
+  for (let i = 0; i < R; i++) {
+    for (let u = 0; u < 4; u++) {
+      // A(i, k+u) lives in slot i, component u; or (transposed) slot u·Q + i/4, component i%4.
+      const a = transSlots ? `av${u * Q + Math.floor(i / 4)}[${i % 4}]` : `av${i}[${u}]`;
+      for (let j = 0; j < TN4; j++) main += `c${i}_${j} = fma(vec4<f32>(${a}), b${j}_${u}, c${i}_${j});\n    `;
+    }
+  }
+
+  // --- tail: single k-steps when K is not a multiple of 4 (scalar loads)
+  let tail = '';
+  for (let r = 0; r < regs; r++) tail += `let ar${r} = lda(off.x + ${l.transA ? `k * Mm + rowA${r}` : `rowA${r} * K + k`});\n    `;
+  for (let j = 0; j < TN4; j++) {
+    tail += `let b${j} = ${f4([0, 1, 2, 3].map((cc) => `ldb(off.y + ${l.transB ? `colB${j}_${cc} * K + k` : `k * N + colB${j}_${cc}`})`))};\n    `;
+  }
+  for (let i = 0; i < R; i++) {
+    tail += `{ let a = subgroupBroadcast(ar${Math.floor(i / S)}, ${i % S}u);\n    `;
+    for (let j = 0; j < TN4; j++) tail += `  c${i}_${j} = fma(vec4<f32>(a), b${j}, c${i}_${j});\n    `;
+    tail += '}\n    ';
+  }
+
+  // --- per-lane indices, clamped into range so edge lanes read valid memory
+  let setup = '';
+  for (let r = 0; r < regs; r++) {
+    setup += `let rowA${r} = min(m0 + ${r * S}u + lane, Mm - 1u);\n  `;
+    if (transSlots) {
+      setup += `let slotU${r} = (${r * S}u + lane) / ${Q}u;\n  `;
+      setup += `let quadA${r} = min(m0 + ((${r * S}u + lane) % ${Q}u) * 4u, Mm - 4u);\n  `;
+    }
+  }
+  for (let j = 0; j < TN4; j++) {
+    setup += `let colC${j} = n0 + (${j * S}u + lane) * 4u;\n  `;
+    if (bVec && !l.transB) setup += `let colB${j} = min(colC${j}, N - 4u);\n  `;
+    for (let cc = 0; cc < 4; cc++) setup += `let colB${j}_${cc} = min(colC${j} + ${cc}u, N - 1u);\n  `;
+  }
+
+  // --- epilogue: bias, activation, guarded stores
+  let store = '';
+  for (let i = 0; i < R; i++) {
+    store += `if (m0 + ${i}u < Mm) {\n    let rowBase = cBase + (m0 + ${i}u) * N;\n`;
+    for (let j = 0; j < TN4; j++) {
+      const col = `colC${j}`;
+      if (cVec) {
+        store += `    if (${col} < N) { let z = c${i}_${j}${l.bias ? ` + Bias[${col} >> 2u]` : ''};${l.storePre ? ` Z[(rowBase + ${col}) >> 2u] = z;` : ''} C[(rowBase + ${col}) >> 2u] = vec4<f32>(activate(z.x), activate(z.y), activate(z.z), activate(z.w)); }\n`;
+      } else {
+        for (let cc = 0; cc < 4; cc++) {
+          store += `    if (${col} + ${cc}u < N) { let z = c${i}_${j}[${cc}]${l.bias ? ` + Bias[${col} + ${cc}u]` : ''};${l.storePre ? ` Z[rowBase + ${col} + ${cc}u] = z;` : ''} C[rowBase + ${col} + ${cc}u] = activate(z); }\n`;
+        }
+      }
+    }
+    store += '  }\n  ';
+  }
+  const acc: string[] = [];
+  for (let i = 0; i < R; i++) for (let j = 0; j < TN4; j++) acc.push(`var c${i}_${j} = vec4<f32>(0.0);`);
+  const vt = (vec: boolean) => (vec ? 'array<vec4<f32>>' : 'array<f32>');
+  return {
+    key: `matmul_simd_${layoutKey(l)}_${aVec ? 'v' : 's'}${bVec ? 'v' : 's'}${cVec ? 'v' : 's'}_${S}x${R}x${TN4}`,
+    access: accessOf(l),
+    wgsl: () => `enable subgroups;
+${META_WGSL}
+${bindings(l, vt(aVec), vt(bVec), vt(cVec))}
+fn lda(i: u32) -> f32 { return ${ldA}; }
+fn ldb(i: u32) -> f32 { return ${ldB}; }
+${BATCH_OFFSETS}
+${activationFn(l.activation)}
+@compute @workgroup_size(${S})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
+  let Mm = M(0u);
+  let N = M(1u);
+  let K = M(2u);
+  let bz = wid.z + M(3u);
+  let off = batch_offsets(bz);
+  let cBase = bz * Mm * N;
+  let m0 = wid.y * ${R}u;
+  let n0 = wid.x * ${S * 4 * TN4}u;
+  ${setup}
+  ${acc.join('\n  ')}
+  let K4 = K & ~3u;
+  for (var k = 0u; k < K4; k += 4u) {
+    ${main}
+  }
+  for (var k = K4; k < K; k++) {
+    ${tail}
+  }
+  ${store}
+}`,
+  };
+}

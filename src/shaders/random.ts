@@ -1,0 +1,158 @@
+// Counter-based random numbers: Philox-4x32-10 (Salmon et al., SC'11) in WGSL, plus the same
+// generator in plain JS as the tests' reference. Element i of a random tensor is lane i % 4 of
+// philox(counter = [i / 4, 0, offset_lo, offset_hi], key = [seed_lo, seed_hi]), so its value
+// depends only on (seed, offset, i): not on the shape, the dispatch order or the workgroup size.
+import { META_WGSL, type Kernel } from '../tensor/runtime.js';
+
+/** Elements produced by one invocation (one Philox block). */
+export const LANES = 4;
+
+const PHILOX_M0 = 0xd2511f53, PHILOX_M1 = 0xcd9e8d57;
+const PHILOX_W0 = 0x9e3779b9, PHILOX_W1 = 0xbb67ae85;
+
+const PHILOX_WGSL = /* wgsl */ `
+// 32x32 -> 64-bit product as (hi, lo): WGSL has no wide multiply, so split into 16-bit halves.
+fn mulhilo(a: u32, b: u32) -> vec2<u32> {
+  let al = a & 0xffffu; let ah = a >> 16u;
+  let bl = b & 0xffffu; let bh = b >> 16u;
+  let ll = al * bl; let lh = al * bh; let hl = ah * bl; let hh = ah * bh;
+  let mid = (ll >> 16u) + (lh & 0xffffu) + (hl & 0xffffu);
+  return vec2<u32>(hh + (lh >> 16u) + (hl >> 16u) + (mid >> 16u), a * b);
+}
+fn philox4x32_10(counter: vec4<u32>, seed: vec2<u32>) -> vec4<u32> {
+  var c = counter;
+  var k = seed;
+  for (var round = 0u; round < 10u; round++) {
+    let p0 = mulhilo(${PHILOX_M0}u, c.x);
+    let p1 = mulhilo(${PHILOX_M1}u, c.z);
+    c = vec4<u32>(p1.x ^ c.y ^ k.x, p1.y, p0.x ^ c.w ^ k.y, p0.y);
+    k = k + vec2<u32>(${PHILOX_W0}u, ${PHILOX_W1}u);
+  }
+  return c;
+}
+// [0, 1): the top 24 bits, exactly representable.
+fn uniform_co(bits: u32) -> f32 { return f32(bits >> 8u) * 5.9604644775390625e-8; }
+// (0, 1) strictly: (k + 0.5) / 2^23 for the top 23 bits k; both ends stay exact in f32.
+fn uniform_open(bits: u32) -> f32 { return (f32(bits >> 9u) + 0.5) * 1.1920928955078125e-7; }
+// -log(u) for u in (0, 1), accurate near u = 1 where WGSL's log is only absolutely accurate
+// (2^-21): there 1 - u is exact and the series of -log(1 - v) is used instead.
+fn neg_log(u: f32) -> f32 {
+  let v = 1.0 - u;
+  if (v < 0.0625) {
+    return v * (1.0 + v * (0.5 + v * (0.33333333 + v * (0.25 + v * (0.2 + v * (0.16666667 + v * 0.14285714))))));
+  }
+  return -log(u);
+}
+fn philox_block(b: u32) -> vec4<u32> {
+  return philox4x32_10(vec4<u32>(b, 0u, M(3u), M(4u)), vec2<u32>(M(1u), M(2u)));
+}
+`;
+
+const ENTRY = /* wgsl */ `@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let b = (wid.y * nwg.x + wid.x) * 64u + lid;
+  let n = M(0u);
+  if (b * 4u >= n) { return; }
+  let w = philox_block(b);`;
+
+/** Invocations per workgroup of the random kernels (each makes one block of LANES values). */
+export const RANDOM_WG = 64;
+
+export type Distribution = 'uniform' | 'normal' | 'gumbel';
+
+// Meta: [n, seed_lo, seed_hi, offset_lo, offset_hi, a (f32), b (f32)]: y = a * sample + b.
+const SAMPLE: Record<Distribution, string> = {
+  uniform: `let v = vec4<f32>(uniform_co(w.x), uniform_co(w.y), uniform_co(w.z), uniform_co(w.w));`,
+  // Box-Muller on (w.x, w.y) and (w.z, w.w); the angle is kept in (-pi, pi), where WGSL's
+  // sin and cos have their accuracy guarantee.
+  normal: `let r0 = sqrt(2.0 * neg_log(uniform_open(w.x)));
+  let t0 = 3.14159265358979 * (2.0 * uniform_open(w.y) - 1.0);
+  let r1 = sqrt(2.0 * neg_log(uniform_open(w.z)));
+  let t1 = 3.14159265358979 * (2.0 * uniform_open(w.w) - 1.0);
+  let v = vec4<f32>(r0 * cos(t0), r0 * sin(t0), r1 * cos(t1), r1 * sin(t1));`,
+  gumbel: `let v = -log(vec4<f32>(neg_log(uniform_open(w.x)), neg_log(uniform_open(w.y)), neg_log(uniform_open(w.z)), neg_log(uniform_open(w.w))));`,
+};
+
+/** Y[i] = a * sample_i + b for a distribution. */
+export function randomKernel(dist: Distribution): Kernel {
+  return {
+    key: `random_${dist}`,
+    access: ['read_write'],
+    wgsl: () => `${META_WGSL}${PHILOX_WGSL}
+@group(0) @binding(1) var<storage, read_write> Y: array<f32>;
+${ENTRY}
+  ${SAMPLE[dist]}
+  let y = Mf(5u) * v + vec4<f32>(Mf(6u));
+  for (var l = 0u; l < 4u; l++) {
+    if (b * 4u + l < n) { Y[b * 4u + l] = y[l]; }
+  }
+}`,
+  };
+}
+
+/**
+ * Dropout mask applied to X: Y[i] = keep_i ? X[i] * scale : 0, keep_i = (bits_i >> 8) >= threshold
+ * (meta word 5; keep probability 1 - threshold / 2^24), scale in word 6. The backward pass runs the
+ * same kernel on the gradient with the same seed and offset, so no mask is stored.
+ */
+export function dropoutKernel(): Kernel {
+  return {
+    key: 'random_dropout',
+    access: ['read', 'read_write'],
+    wgsl: () => `${META_WGSL}${PHILOX_WGSL}
+@group(0) @binding(1) var<storage, read> X: array<f32>;
+@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+${ENTRY}
+  for (var l = 0u; l < 4u; l++) {
+    let i = b * 4u + l;
+    if (i < n) { Y[i] = select(0.0, X[i] * Mf(6u), (w[l] >> 8u) >= M(5u)); }
+  }
+}`,
+  };
+}
+
+// ---------------------------------------------------------------- JS reference
+
+/** High and low 32 bits of a 32x32-bit product. */
+function mulhilo32(a: number, b: number): [number, number] {
+  const p = BigInt(a >>> 0) * BigInt(b >>> 0);
+  return [Number(p >> 32n), Number(p & 0xffffffffn)];
+}
+
+/** Philox-4x32-10 in plain JS (the reference the WGSL is tested against). */
+export function philox4x32(counter: readonly number[], key: readonly number[]): number[] {
+  let [c0, c1, c2, c3] = counter.map((v) => v >>> 0) as [number, number, number, number];
+  let [k0, k1] = key.map((v) => v >>> 0) as [number, number];
+  for (let round = 0; round < 10; round++) {
+    const [hi0, lo0] = mulhilo32(PHILOX_M0, c0);
+    const [hi1, lo1] = mulhilo32(PHILOX_M1, c2);
+    [c0, c1, c2, c3] = [(hi1 ^ c1 ^ k0) >>> 0, lo1, (hi0 ^ c3 ^ k1) >>> 0, lo0];
+    k0 = (k0 + PHILOX_W0) >>> 0;
+    k1 = (k1 + PHILOX_W1) >>> 0;
+  }
+  return [c0, c1, c2, c3];
+}
+
+/** The 32 random bits behind element i of a random tensor made with (seed, offset). */
+export function randomBits(seed: number, offset: number, i: number): number {
+  const [slo, shi] = split64(seed), [olo, ohi] = split64(offset);
+  return philox4x32([Math.floor(i / LANES), 0, olo, ohi], [slo, shi])[i % LANES]!;
+}
+
+/** A non-negative integer below 2^53 as [low 32 bits, high 32 bits]. */
+export function split64(v: number): [number, number] {
+  return [v % 2 ** 32 >>> 0, Math.floor(v / 2 ** 32) >>> 0];
+}
+
+/** float64 references of the samples, from the bits of element i (and of its Box-Muller partner). */
+export const randomRef = {
+  uniform: (bits: number) => (bits >>> 8) * 2 ** -24,
+  uniformOpen: (bits: number) => ((bits >>> 9) + 0.5) * 2 ** -23,
+  /** Element i of a normal tensor: `pair` holds the bits of lanes (2j, 2j + 1) of its block. */
+  normal: (pair: [number, number], second: boolean) => {
+    const r = Math.sqrt(-2 * Math.log(randomRef.uniformOpen(pair[0])));
+    const t = Math.PI * (2 * randomRef.uniformOpen(pair[1]) - 1);
+    return second ? r * Math.sin(t) : r * Math.cos(t);
+  },
+  gumbel: (bits: number) => -Math.log(-Math.log(randomRef.uniformOpen(bits))),
+};

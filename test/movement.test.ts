@@ -1,0 +1,328 @@
+// Movement ops: views (reshape, flatten, squeeze, unsqueeze), permute/transpose, expand, slice
+// with Python's clamping, flip, pad, concat, stack, split — forward against plain index-loop
+// references, backward against finite differences, and errors that name the op and the shapes.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { concat, split, stack, tensor, type Tensor } from '../src/index.js';
+import { arr, permute as refPermute, ravel, unravel, type Arr } from '../src/tensor/reference/index.js';
+import { setup, rng, randArray, assertClose, toTensor, gradCheck, sameShapeAs } from './harness.js';
+
+test.before(setup);
+
+const numel = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
+const randArr = (seed: number, shape: number[]) => arr(shape, randArray(rng(seed), numel(shape)));
+
+// ---------------------------------------------------------------- plain references
+
+/** Picks `indices` along `axis` (a slice or a flip is one such list). */
+function refTake(a: Arr, axis: number, indices: number[]): Arr {
+  const shape = [...a.shape];
+  shape[axis] = indices.length;
+  const out = arr(shape);
+  for (let i = 0; i < out.data.length; i++) {
+    const idx = unravel(i, shape);
+    idx[axis] = indices[idx[axis]!]!;
+    out.data[i] = a.data[ravel(idx, a.shape)]!;
+  }
+  return out;
+}
+
+function refPad(a: Arr, pads: [number, number][], value: number): Arr {
+  const off = a.shape.length - pads.length;
+  const before = a.shape.map((_, i) => (i < off ? 0 : pads[i - off]![0]));
+  const shape = a.shape.map((d, i) => (i < off ? d : d + pads[i - off]![0] + pads[i - off]![1]));
+  const out = arr(shape);
+  for (let i = 0; i < out.data.length; i++) {
+    const idx = unravel(i, shape).map((v, d) => v - before[d]!);
+    const inside = idx.every((v, d) => v >= 0 && v < a.shape[d]!);
+    out.data[i] = inside ? a.data[ravel(idx, a.shape)]! : value;
+  }
+  return out;
+}
+
+function refConcat(parts: Arr[], axis: number): Arr {
+  const shape = [...parts[0]!.shape];
+  shape[axis] = parts.reduce((p, a) => p + a.shape[axis]!, 0);
+  const out = arr(shape);
+  for (let i = 0; i < out.data.length; i++) {
+    const idx = unravel(i, shape);
+    let k = 0, at = idx[axis]!;
+    while (at >= parts[k]!.shape[axis]!) at -= parts[k++]!.shape[axis]!;
+    idx[axis] = at;
+    out.data[i] = parts[k]!.data[ravel(idx, parts[k]!.shape)]!;
+  }
+  return out;
+}
+
+function refExpand(a: Arr, shape: number[]): Arr {
+  const out = arr(shape);
+  const off = shape.length - a.shape.length;
+  for (let i = 0; i < out.data.length; i++) {
+    const idx = unravel(i, shape).slice(off).map((v, d) => (a.shape[d] === 1 ? 0 : v));
+    out.data[i] = a.data[ravel(idx, a.shape)]!;
+  }
+  return out;
+}
+
+const reshaped = (a: Arr, shape: number[]): Arr => arr(shape, a.data);
+
+// ---------------------------------------------------------------- views
+
+test('reshape, flatten, squeeze and unsqueeze keep the values and give the right shapes', async () => {
+  const a = randArr(1, [2, 3, 1, 5]);
+  const t = toTensor(a);
+  const cases: [string, Tensor, number[]][] = [
+    ['reshape [6, 5]', t.reshape(6, 5), [6, 5]],
+    ['reshape [-1, 10]', t.reshape([-1, 10]), [3, 10]],
+    ['reshape [30]', t.reshape(30), [30]],
+    ['flatten()', t.flatten(), [30]],
+    ['flatten(1)', t.flatten(1), [2, 15]],
+    ['flatten(1, 2)', t.flatten(1, 2), [2, 3, 5]],
+    ['flatten(-2)', t.flatten(-2), [2, 3, 5]],
+    ['squeeze()', t.squeeze(), [2, 3, 5]],
+    ['squeeze(2)', t.squeeze(2), [2, 3, 5]],
+    ['squeeze(-2)', t.squeeze(-2), [2, 3, 5]],
+    ['squeeze(0) of a non-1 axis', t.squeeze(0), [2, 3, 1, 5]],
+    ['unsqueeze(0)', t.unsqueeze(0), [1, 2, 3, 1, 5]],
+    ['unsqueeze(4)', t.unsqueeze(4), [2, 3, 1, 5, 1]],
+    ['unsqueeze(-1)', t.unsqueeze(-1), [2, 3, 1, 5, 1]],
+  ];
+  for (const [what, y, shape] of cases) {
+    sameShapeAs(y, shape, what);
+    assertClose(await y.data(), a.data, { what, atol: 0, rtol: 0 });
+  }
+  const s = tensor(3.5);
+  sameShapeAs(s.flatten(), [1], 'flatten of a scalar');
+  sameShapeAs(s.unsqueeze(0), [1], 'unsqueeze of a scalar');
+});
+
+test('gradients flow through views unchanged', async () => {
+  const a = randArr(2, [3, 4, 5]);
+  await gradCheck({
+    inputs: [a],
+    gpu: (x) => x.reshape(4, 15).unsqueeze(1).flatten(0, 1).squeeze().reshape(60),
+    ref: (x) => reshaped(x, [60]),
+    what: 'views',
+  });
+});
+
+test('reshape, flatten and squeeze errors name the op and the shapes', () => {
+  const t = tensor(new Float32Array(6), { shape: [2, 3] });
+  assert.throws(() => t.reshape(4), /reshape: cannot reshape \[2, 3\] \(6 elements\) to \[4\]/);
+  assert.throws(() => t.reshape(-1, -1), /reshape: only one -1 allowed/);
+  assert.throws(() => t.flatten(1, 0), /flatten: start dim 1 is after end dim 0 for shape \[2, 3\]/);
+  assert.throws(() => t.squeeze(2), /squeeze: axis 2 is out of range for a tensor of rank 2/);
+  assert.throws(() => t.unsqueeze(4), /unsqueeze: axis 4 is out of range/);
+});
+
+// ---------------------------------------------------------------- permute, transpose
+
+test('permute and transpose match the reference on odd shapes, with gradients', async () => {
+  const a = randArr(3, [2, 3, 5, 7]);
+  const perms = [[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [0, 2, 3, 1], [2, 0, 1, 3]];
+  const t = toTensor(a);
+  for (const p of perms) {
+    const y = t.permute(p);
+    sameShapeAs(y, p.map((i) => a.shape[i]!), `permute [${p}]`);
+    assertClose(await y.data(), refPermute(a, p).data, { what: `permute [${p}]`, atol: 0, rtol: 0 });
+  }
+  assertClose(await t.permute(-1, 0, -2, 1).data(), refPermute(a, [3, 0, 2, 1]).data, { what: 'permute with negative axes', atol: 0, rtol: 0 });
+  assertClose(await t.transpose().data(), refPermute(a, [0, 1, 3, 2]).data, { what: 'transpose()', atol: 0, rtol: 0 });
+  assertClose(await t.transpose(0, 2).data(), refPermute(a, [2, 1, 0, 3]).data, { what: 'transpose(0, 2)', atol: 0, rtol: 0 });
+  assertClose(await t.T.data(), refPermute(a, [0, 1, 3, 2]).data, { what: '.T', atol: 0, rtol: 0 });
+  await gradCheck({ inputs: [a], gpu: (x) => x.permute(1, 3, 0, 2), ref: (x) => refPermute(x, [1, 3, 0, 2]), what: 'permute' });
+  await gradCheck({ inputs: [a], gpu: (x) => x.transpose(1, -1), ref: (x) => refPermute(x, [0, 3, 2, 1]), what: 'transpose' });
+});
+
+test('permute and transpose reject bad axes, naming the shape', () => {
+  const t = tensor(new Float32Array(6), { shape: [2, 3] });
+  assert.throws(() => t.permute(0), /permute: needs 2 axes for shape \[2, 3\], got \[0\]/);
+  assert.throws(() => t.permute(0, 0), /permute: \[0, 0\] is not a permutation/);
+  assert.throws(() => t.permute(0, 2), /permute: axis 2 is out of range for a tensor of rank 2/);
+  assert.throws(() => tensor([1, 2]).transpose(), /transpose: needs rank >= 2, got shape \[2\]/);
+});
+
+// ---------------------------------------------------------------- expand
+
+test('expand broadcasts size-1 and new leading axes; its gradient sums them back', async () => {
+  const a = randArr(4, [3, 1, 5]);
+  const t = toTensor(a);
+  const y = t.expand(2, 3, 4, 5);
+  sameShapeAs(y, [2, 3, 4, 5]);
+  assertClose(await y.data(), refExpand(a, [2, 3, 4, 5]).data, { what: 'expand', atol: 0, rtol: 0 });
+  assertClose(await t.expand(-1, 6, -1).data(), refExpand(a, [3, 6, 5]).data, { what: 'expand with -1', atol: 0, rtol: 0 });
+  await gradCheck({ inputs: [a], gpu: (x) => x.expand(2, 3, 4, 5), ref: (x) => refExpand(x, [2, 3, 4, 5]), what: 'expand' });
+  assert.throws(() => t.expand(3, 2, 4), /expand: /);
+  assert.throws(() => t.expand(2, 5), /expand: cannot expand \[3, 1, 5\] to \[2, 5\]/);
+});
+
+// ---------------------------------------------------------------- slice
+
+// Expected index lists from Python: list(range(7))[slice(start, end, step)].
+const pythonSlices: [number | undefined, number | undefined, number, number[]][] = [
+  [undefined, undefined, 2, [0, 2, 4, 6]],
+  [5, 1, -2, [5, 3]],
+  [-3, undefined, 1, [4, 5, 6]],
+  [10, -10, -1, [6, 5, 4, 3, 2, 1, 0]],
+  [-100, 3, 1, [0, 1, 2]],
+  [3, 3, 1, []],
+  [undefined, undefined, -3, [6, 3, 0]],
+  [-1, -8, -1, [6, 5, 4, 3, 2, 1, 0]],
+  [2, 100, 3, [2, 5]],
+  [-2, undefined, -1, [5, 4, 3, 2, 1, 0]],
+  [undefined, -9, -1, [6, 5, 4, 3, 2, 1, 0]],
+  [6, 0, -4, [6, 2]],
+  [4, 2, 1, []],
+  [0, 7, 7, [0]],
+];
+
+test('slice follows Python slicing, including negative steps and out-of-range clamping', async () => {
+  const a = randArr(5, [3, 7, 4]);
+  const t = toTensor(a);
+  for (const [s, e, step, idx] of pythonSlices) {
+    const what = `slice(1, ${s}, ${e}, ${step})`;
+    const y = t.slice(1, s, e, step);
+    sameShapeAs(y, [3, idx.length, 4], what);
+    assertClose(await y.data(), refTake(a, 1, idx).data, { what, atol: 0, rtol: 0 });
+  }
+  // The last axis and a negative axis number.
+  assertClose(await t.slice(-1, 3, 0, -2).data(), refTake(a, 2, [3, 1]).data, { what: 'slice(-1, 3, 0, -2)', atol: 0, rtol: 0 });
+});
+
+test('slice gradients land on the picked elements and zero elsewhere', async () => {
+  const a = randArr(6, [4, 7, 3]);
+  for (const [s, e, step, idx] of pythonSlices.filter(([, , , i]) => i.length > 0).slice(0, 6)) {
+    await gradCheck({ inputs: [a], gpu: (x) => x.slice(1, s, e, step), ref: (x) => refTake(x, 1, idx), what: `slice(1, ${s}, ${e}, ${step})` });
+  }
+  await gradCheck({ inputs: [a], gpu: (x) => x.slice(0, 3, undefined, -2), ref: (x) => refTake(x, 0, [3, 1]), what: 'slice(0, 3, _, -2)' });
+});
+
+test('slice rejects a zero or fractional step', () => {
+  const t = tensor([1, 2, 3]);
+  assert.throws(() => t.slice(0, 0, 3, 0), /slice: step must be a nonzero integer, got 0/);
+  assert.throws(() => t.slice(0, 0, 3, 1.5), /slice: step must be a nonzero integer, got 1.5/);
+  assert.throws(() => t.slice(1, 0, 3), /slice: axis 1 is out of range for a tensor of rank 1/);
+});
+
+// ---------------------------------------------------------------- flip
+
+test('flip reverses the given axes, and its gradient flips back', async () => {
+  const a = randArr(7, [3, 5, 2, 7]);
+  const t = toTensor(a);
+  const rev = (n: number) => [...Array(n).keys()].reverse();
+  const ref = (x: Arr, axes: number[]) => axes.reduce((acc, ax) => refTake(acc, ax, rev(x.shape[ax]!)), x);
+  for (const axes of [[0], [3], [1, 3], [0, 1, 2, 3]]) {
+    assertClose(await t.flip(axes).data(), ref(a, axes).data, { what: `flip [${axes}]`, atol: 0, rtol: 0 });
+  }
+  assertClose(await t.flip(-2).data(), ref(a, [2]).data, { what: 'flip(-2)', atol: 0, rtol: 0 });
+  await gradCheck({ inputs: [a], gpu: (x) => x.flip([1, 3]), ref: (x) => ref(x, [1, 3]), what: 'flip' });
+  assert.throws(() => t.flip([1, 1]), /flip: repeated axis/);
+});
+
+// ---------------------------------------------------------------- pad
+
+test('pad adds constant borders on the trailing axes, and its gradient crops them', async () => {
+  const a = randArr(8, [2, 3, 5, 4]);
+  const t = toTensor(a);
+  const cases: [[number, number][], number][] = [
+    [[[1, 2], [0, 3]], 0],
+    [[[2, 0]], -1.5],
+    [[[1, 1], [0, 0], [2, 1], [3, 0]], 7],
+    [[[0, 0]], 0],
+  ];
+  for (const [pads, value] of cases) {
+    const what = `pad ${JSON.stringify(pads)} value ${value}`;
+    const y = t.pad(pads, value);
+    const ref = refPad(a, pads, value);
+    sameShapeAs(y, ref.shape, what);
+    assertClose(await y.data(), ref.data, { what, atol: 0, rtol: 0 });
+  }
+  await gradCheck({ inputs: [a], gpu: (x) => x.pad([[1, 2], [3, 1]]), ref: (x) => refPad(x, [[1, 2], [3, 1]], 0), what: 'pad' });
+  assert.throws(() => t.pad([[-1, 0]]), /pad: paddings must be non-negative integers/);
+  assert.throws(() => t.pad([[0, 0], [0, 0], [0, 0], [0, 0], [1, 1]]), /pad: 5 padding pairs for a tensor of rank 4 \(shape \[2, 3, 5, 4\]\)/);
+});
+
+// ---------------------------------------------------------------- concat, stack, split
+
+test('concat joins along any axis and sends each input its part of the gradient', async () => {
+  const a = randArr(9, [2, 3, 5]), b = randArr(10, [2, 4, 5]), c = randArr(11, [2, 1, 5]);
+  const ts = [a, b, c].map((x) => toTensor(x));
+  const y = concat(ts, 1);
+  sameShapeAs(y, [2, 8, 5]);
+  assertClose(await y.data(), refConcat([a, b, c], 1).data, { what: 'concat axis 1', atol: 0, rtol: 0 });
+  const d = randArr(12, [2, 3, 2]);
+  assertClose(await concat([ts[0]!, toTensor(d)], -1).data(), refConcat([a, d], 2).data, { what: 'concat axis -1', atol: 0, rtol: 0 });
+  const e = randArr(13, [3, 3, 5]);
+  assertClose(await concat([ts[0]!, toTensor(e)], 0).data(), refConcat([a, e], 0).data, { what: 'concat axis 0', atol: 0, rtol: 0 });
+  await gradCheck({ inputs: [a, b, c], gpu: (x, y2, z) => concat([x, y2, z], 1), ref: (x, y2, z) => refConcat([x, y2, z], 1), what: 'concat' });
+  // A constant input among differentiable ones gets no gradient but does not break the others.
+  const constC = toTensor(c);
+  await gradCheck({ inputs: [a, b], gpu: (x, y2) => concat([x, constC, y2], 1), ref: (x, y2) => refConcat([x, c, y2], 1), what: 'concat with a constant' });
+});
+
+test('concat errors name the op and every shape', () => {
+  const a = tensor(new Float32Array(6), { shape: [2, 3] });
+  const b = tensor(new Float32Array(8), { shape: [4, 2] });
+  assert.throws(() => concat([a, b], 0), /concat: shapes \[2, 3\], \[4, 2\] differ outside axis 0/);
+  assert.throws(() => concat([], 0), /concat: needs at least one tensor/);
+  assert.throws(() => concat([a, a], 2), /concat: axis 2 is out of range/);
+});
+
+test('stack adds a new axis at any position, with gradients', async () => {
+  const a = randArr(14, [3, 5]), b = randArr(15, [3, 5]);
+  const ta = toTensor(a), tb = toTensor(b);
+  for (const axis of [0, 1, 2, -1]) {
+    const ax = axis < 0 ? axis + 3 : axis;
+    const y = stack([ta, tb], axis);
+    const ref = refConcat([a, b].map((x) => reshaped(x, [...x.shape.slice(0, ax), 1, ...x.shape.slice(ax)])), ax);
+    sameShapeAs(y, ref.shape, `stack axis ${axis}`);
+    assertClose(await y.data(), ref.data, { what: `stack axis ${axis}`, atol: 0, rtol: 0 });
+  }
+  await gradCheck({
+    inputs: [a, b],
+    gpu: (x, y) => stack([x, y], 1),
+    ref: (x, y) => refConcat([reshaped(x, [3, 1, 5]), reshaped(y, [3, 1, 5])], 1),
+    what: 'stack',
+  });
+  assert.throws(() => stack([ta, tensor([1, 2])]), /stack: shapes differ: \[3, 5\], \[2\]/);
+});
+
+test('split cuts by sizes or equal sections, and the pieces carry gradients back', async () => {
+  const a = randArr(16, [4, 9, 2]);
+  const t = toTensor(a);
+  const parts = split(t, [2, 3, 4], 1);
+  assert.equal(parts.map((p) => [...p.shape]), [[4, 2, 2], [4, 3, 2], [4, 4, 2]]);
+  let at = 0;
+  for (const [k, p] of parts.entries()) {
+    const n = p.shape[1]!;
+    assertClose(await p.data(), refTake(a, 1, [...Array(n).keys()].map((i) => i + at)).data, { what: `split piece ${k}`, atol: 0, rtol: 0 });
+    at += n;
+  }
+  const thirds = split(t, 3, 1);
+  assert.equal(thirds.map((p) => p.shape[1]), [3, 3, 3]);
+  assertClose(await thirds[2]!.data(), refTake(a, 1, [6, 7, 8]).data, { what: 'split into sections', atol: 0, rtol: 0 });
+  // Gradient through a recombination of the pieces (reversed order): the concat of the pieces' grads.
+  await gradCheck({
+    inputs: [a],
+    gpu: (x) => concat(split(x, [2, 3, 4], 1).reverse(), 1),
+    ref: (x) => refTake(x, 1, [5, 6, 7, 8, 2, 3, 4, 0, 1]),
+    what: 'split',
+  });
+  assert.throws(() => split(t, 4, 1), /split: cannot split axis 1 of size 9 into 4 equal parts \(shape \[4, 9, 2\]\)/);
+  assert.throws(() => split(t, [2, 2], 1), /split: sizes \[2, 2\] do not add up to 9 \(axis 1 of \[4, 9, 2\]\)/);
+});
+
+test('movement ops compose: a gradient through slice, permute, pad and expand', async () => {
+  const a = randArr(17, [3, 6, 2]);
+  await gradCheck({
+    inputs: [a],
+    gpu: (x) => x.slice(1, 5, 0, -2).permute(2, 0, 1).pad([[1, 0]]).unsqueeze(0).expand(2, -1, -1, -1),
+    ref: (x) => {
+      const p = refPad(refPermute(refTake(x, 1, [5, 3, 1]), [2, 0, 1]), [[1, 0]], 0);
+      return refExpand(reshaped(p, [1, ...p.shape]), [2, ...p.shape]);
+    },
+    what: 'composed movement',
+  });
+});
+
+test.run();
