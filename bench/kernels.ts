@@ -3,7 +3,7 @@
 // to bench/results/ (see bench/README.md for how to read them).
 import { parseArgs, selectWorkloads, HELP } from './lib/args.js';
 import { countDispatches, installNavigatorGpu, installedVersion, machineLoad } from './lib/env.js';
-import { timeCase, type TimingPlan } from './lib/measure.js';
+import { median, sample, warmUp, type SamplePlan, type TimingPlan } from './lib/measure.js';
 import { writeReport, type PeerOutcome, type RunReport, type WorkloadResult } from './lib/report.js';
 import { WORKLOADS, type WorkloadSpec } from './lib/workloads.js';
 import { jaxPeer } from './peers/jax.js';
@@ -13,6 +13,9 @@ import { webfamPeer } from './peers/webfam.js';
 import { createRequire } from 'node:module';
 
 const log = (...args: unknown[]): void => console.error(...args);
+
+/** Memory the outputs of one sample may hold at once (jax-js realises them all at the end). */
+const OUTPUTS_PER_SAMPLE_BYTES = 1 << 30;
 
 function webfamVersion(): string {
   try {
@@ -35,36 +38,82 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-async function runOne(peer: Peer, spec: WorkloadSpec, inputs: Float32Array[], plan: TimingPlan): Promise<PeerOutcome> {
-  let prepared: PreparedCase;
-  try {
-    prepared = await peer.prepare(spec, inputs);
-  } catch (e) {
-    return { status: e instanceof Unavailable ? 'unavailable' : 'error', reason: errorText(e) };
+interface LiveCase {
+  peer: Peer;
+  prepared: PreparedCase;
+  dispatches: number;
+  plan: SamplePlan;
+  samples: number[];
+}
+
+/**
+ * Runs one workload on every library: prepare and warm up each, then take the samples in rounds
+ * (one sample per library per round, rotating who goes first), then check each output.
+ */
+async function runWorkload(spec: WorkloadSpec, peers: (Peer | string)[], inputs: Float32Array[], basePlan: TimingPlan): Promise<Record<string, PeerOutcome>> {
+  // jax-js keeps every output of a sample alive until it blocks on them: bound that memory.
+  const plan = { ...basePlan, maxIters: Math.max(1, Math.min(basePlan.maxIters, Math.floor(OUTPUTS_PER_SAMPLE_BYTES / spec.outputBytes))) };
+  const outcomes: Record<string, PeerOutcome> = {};
+  const live: LiveCase[] = [];
+  const fail = (c: LiveCase, e: unknown): void => {
+    outcomes[c.peer.name] = { status: 'error', reason: errorText(e) };
+    c.prepared.dispose();
+    live.splice(live.indexOf(c), 1);
+  };
+  for (const peer of peers) {
+    if (typeof peer === 'string') continue;
+    let prepared: PreparedCase;
+    try {
+      prepared = await peer.prepare(spec, inputs);
+    } catch (e) {
+      outcomes[peer.name] = { status: e instanceof Unavailable ? 'unavailable' : 'error', reason: errorText(e) };
+      continue;
+    }
+    const c: LiveCase = { peer, prepared, dispatches: NaN, plan: { iters: 1, samples: 0, firstCallSec: NaN }, samples: [] };
+    live.push(c);
+    try {
+      c.dispatches = await countDispatches(() => prepared.run(1));
+      c.plan = await warmUp(prepared, plan);
+    } catch (e) {
+      fail(c, e);
+    }
   }
-  try {
-    const dispatches = await countDispatches(() => prepared.run(1));
-    const t = await timeCase(`${peer.name} ${spec.id}`, prepared, plan);
-    const check = spec.check(inputs, await prepared.output());
-    return {
-      status: 'ok',
-      note: prepared.note,
-      dispatches,
-      medianMs: t.median * 1e3,
-      minMs: t.min * 1e3,
-      maxMs: t.max * 1e3,
-      samplesMs: t.samples.map((s) => s * 1e3),
-      iters: t.iters,
-      firstCallMs: t.firstCallSec * 1e3,
-      ...(spec.flops !== undefined ? { gflops: spec.flops / t.median / 1e9 } : {}),
-      gbps: spec.bytes / t.median / 1e9,
-      check,
-    };
-  } catch (e) {
-    return { status: 'error', reason: errorText(e) };
-  } finally {
-    prepared.dispose();
+  const rounds = Math.max(0, ...live.map((c) => c.plan.samples));
+  for (let r = 0; r < rounds; r++) {
+    const order = [...live.slice(r % Math.max(1, live.length)), ...live.slice(0, r % Math.max(1, live.length))];
+    for (const c of order) {
+      if (c.plan.samples <= r || !live.includes(c)) continue;
+      try {
+        c.samples.push(...(await sample(`${c.peer.name} ${spec.id}`, c.prepared, c.plan.iters, 1)));
+      } catch (e) {
+        fail(c, e);
+      }
+    }
   }
+  for (const c of [...live]) {
+    try {
+      const check = spec.check(inputs, await c.prepared.output());
+      const t = median(c.samples);
+      outcomes[c.peer.name] = {
+        status: 'ok',
+        note: c.prepared.note,
+        dispatches: c.dispatches,
+        medianMs: t * 1e3,
+        minMs: Math.min(...c.samples) * 1e3,
+        maxMs: Math.max(...c.samples) * 1e3,
+        samplesMs: c.samples.map((s) => s * 1e3),
+        iters: c.plan.iters,
+        firstCallMs: c.plan.firstCallSec * 1e3,
+        ...(spec.flops !== undefined ? { gflops: spec.flops / t / 1e9 } : {}),
+        gbps: spec.bytes / t / 1e9,
+        check,
+      };
+      c.prepared.dispose();
+    } catch (e) {
+      fail(c, e);
+    }
+  }
+  return outcomes;
 }
 
 function describe(o: PeerOutcome): string {
@@ -85,7 +134,8 @@ async function main(): Promise<void> {
     minSamples: args.samples ?? 3,
     maxSamples: args.samples ?? (args.quick ? 5 : 10),
     minCallSec: 0.05,
-    maxIters: 50,
+    // Large enough that a fast GPU's samples are not mostly the wait for the GPU.
+    maxIters: 1000,
   };
   const started = performance.now();
   const startLoad = machineLoad();
@@ -130,7 +180,7 @@ async function main(): Promise<void> {
     load: { start: startLoad },
     notes: [
       'webfam runs on its own Dawn instance (webfam creates it in init()); jax-js and TF.js share the navigator.gpu instance. All three request the same physical adapter.',
-      'Timing: warm-up first (compiles, lazy uploads); each sample runs several iterations back to back and waits for the GPU once (webfam: sync(); jax-js: blockUntilReady on every output; TF.js: submit + queue.onSubmittedWorkDone()).',
+      'Timing: warm-up first (compiles, lazy uploads); each sample runs several iterations back to back and waits for the GPU once (webfam: sync(); jax-js: blockUntilReady on every output; TF.js: submit + queue.onSubmittedWorkDone()). Samples are taken in rounds, one per library per round, so load changes hit all libraries alike.',
       'Inputs are seeded uniform random values, never constants (jax-js would fold constants into its kernels).',
       'On a shared CPU with a software adapter (lavapipe) the numbers move with the machine\'s load; see the load averages.',
     ],
@@ -141,11 +191,10 @@ async function main(): Promise<void> {
     log(`${spec.title}`);
     const inputs = spec.inputs();
     const result: WorkloadResult = { id: spec.id, title: spec.title, family: spec.work.family, ...(spec.flops !== undefined ? { flops: spec.flops } : {}), bytes: spec.bytes, load: machineLoad(), peers: {}, ratios: {} };
+    const outcomes = await runWorkload(spec, args.peers.map((n) => peers.find((p) => p.name === n) ?? n), inputs, plan);
     for (const name of args.peers) {
-      const peer = peers.find((p) => p.name === name);
-      const outcome: PeerOutcome = peer ? await runOne(peer, spec, inputs, plan) : { status: 'unavailable', reason: `${name} could not start: ${peerFailures[name]}` };
-      result.peers[name] = outcome;
-      log(`  ${name.padEnd(7)} ${describe(outcome)}`);
+      result.peers[name] = outcomes[name] ?? { status: 'unavailable', reason: `${name} could not start: ${peerFailures[name]}` };
+      log(`  ${name.padEnd(7)} ${describe(result.peers[name]!)}`);
     }
     const mine = result.peers.webfam;
     for (const [name, o] of Object.entries(result.peers)) {

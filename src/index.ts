@@ -7,10 +7,16 @@ export * from './tensor/creation.js';
 export { where, clamp } from './tensor/ops/pointwise.js';
 export { concat, stack, split } from './tensor/ops/movement.js';
 export { dropout, type DropoutOptions } from './tensor/ops/random.js';
+export { indexSelect, gather, scatterAdd, type IndexVector, type IndexArray } from './tensor/ops/gather.js';
+export {
+  unfold, fold, interpolate, avgPool2d, affineGrid, gridSample,
+  type Pair, type PatchOptions, type InterpolateMode, type InterpolateOptions, type AvgPoolOptions, type GridSampleOptions,
+} from './tensor/ops/image.js';
 export { matmul } from './tensor/ops/matmul.js';
 export { memory, sync, resetPeakMemory, emptyCache } from './tensor/memory.js';
 export * as nn from './nn/index.js';
 export * as optim from './nn/optim.js';
+export * as data from './data/index.js';
 export {
   saveSafetensors, loadSafetensors, saveSafetensorsFile, loadSafetensorsFile, loadSafetensorsResponse,
   encodeSafetensors, decodeSafetensors, parseSafetensorsHeader, SafetensorsError,

@@ -315,6 +315,13 @@ test('Linear matches x·Wᵀ + b for 2-D and batched 3-D inputs, with and withou
     lin.dispose();
   }
   assert.throws(() => nn.functional.linear(tensor([[1, 2]]), tensor([[1, 2, 3]])), /does not end in 3/);
+  // The fused epilogue: linear + GELU in one matmul.
+  const lin = new nn.Linear(6, 5);
+  const x = arr([4, 6], randArray(r, 24));
+  const pre = linearRef(x, arr([5, 6], await lin.weight.data()), arr([5], await lin.bias!.data()));
+  const fused = nn.functional.linear(toTensor(x), lin.weight, lin.bias, { activation: 'gelu' });
+  assertClose(await fused.data(), pre.data.map(unaryTable.gelu!.ref), { atol: 2e-5, rtol: 2e-5, what: 'linear + gelu' });
+  lin.dispose();
 });
 
 test('an MLP (Linear, GELU, Linear, cross-entropy) has gradients that match finite differences of its float64 reference', async () => {

@@ -4,6 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, tidy, optim, saveSafetensors, loadSafetensors, type Tensor } from '../src/index.js';
+import { adamwRefStep, sgdRefStep, clipGradNormRef, type AdamWRefState, type SGDRefState } from '../src/tensor/reference/index.js';
 import { setup, rng, randArray, assertClose } from './harness.js';
 
 test.before(async () => {
@@ -55,7 +56,7 @@ test('AdamW matches PyTorch\'s update rule in float64 over 8 steps, with two gro
   );
   const sched = optim.cosineSchedule({ baseLr: 0.05, warmupSteps: 3, totalSteps: 8, minLr: 0.001 });
   const scale = [1, 1, 0.5], wd = [0.1, 0.1, 0], eps = [1e-8, 1e-8, 1e-6];
-  const ref = probs.map((pr) => ({ p: Float64Array.from(pr.p0), m: new Float64Array(pr.p0.length), v: new Float64Array(pr.p0.length) }));
+  const ref: AdamWRefState[] = probs.map((pr) => ({ p: Float64Array.from(pr.p0), m: new Float64Array(pr.p0.length), v: new Float64Array(pr.p0.length), step: 0 }));
   for (let step = 0; step < 8; step++) {
     const base = sched(step);
     opt.setLr(base);
@@ -63,18 +64,7 @@ test('AdamW matches PyTorch\'s update rule in float64 over 8 steps, with two gro
     backwardStep(params, probs);
     opt.step();
     opt.zeroGrad();
-    const t = step + 1;
-    ref.forEach((s, k) => {
-      const lr = base * scale[k]!;
-      const g = gradRef(s.p, probs[k]!);
-      const bc1 = 1 - betas[0] ** t, bc2 = 1 - betas[1] ** t;
-      for (let i = 0; i < s.p.length; i++) {
-        s.p[i]! *= 1 - lr * wd[k]!;
-        s.m[i] = betas[0] * s.m[i]! + (1 - betas[0]) * g[i]!;
-        s.v[i] = betas[1] * s.v[i]! + (1 - betas[1]) * g[i]! * g[i]!;
-        s.p[i]! -= (lr / bc1) * s.m[i]! / (Math.sqrt(s.v[i]!) / Math.sqrt(bc2) + eps[k]!);
-      }
-    });
+    ref.forEach((s, k) => adamwRefStep(s, gradRef(s.p, probs[k]!), { lr: base * scale[k]!, betas, eps: eps[k]!, weightDecay: wd[k]! }));
   }
   const sd = opt.stateDict();
   for (let k = 0; k < 3; k++) {
@@ -100,25 +90,15 @@ for (const cfg of [
     const params = probs.map((pr) => tensor(f32(pr.p0), { shape: pr.shape, requiresGrad: true }));
     const lr = 0.1;
     const opt = new optim.SGD(params, { lr, ...cfg });
-    const ref = probs.map((pr) => ({ p: Float64Array.from(pr.p0), b: new Float64Array(pr.p0.length) }));
+    const ref: SGDRefState[] = probs.map((pr) => ({ p: Float64Array.from(pr.p0), buf: new Float64Array(pr.p0.length), step: 0 }));
     for (let step = 0; step < 6; step++) {
       backwardStep(params, probs);
       opt.step();
       opt.zeroGrad();
-      ref.forEach((s, k) => {
-        const g0 = gradRef(s.p, probs[k]!);
-        for (let i = 0; i < s.p.length; i++) {
-          let g = g0[i]! + cfg.weightDecay * s.p[i]!;
-          if (cfg.momentum) {
-            s.b[i] = step === 0 ? g : cfg.momentum * s.b[i]! + (1 - cfg.dampening) * g;
-            g = cfg.nesterov ? g + cfg.momentum * s.b[i]! : s.b[i]!;
-          }
-          s.p[i]! -= lr * g;
-        }
-      });
+      ref.forEach((s, k) => sgdRefStep(s, gradRef(s.p, probs[k]!), { lr, ...cfg }));
     }
     for (let k = 0; k < 2; k++) assertClose(await params[k]!.data(), ref[k]!.p, { atol: 2e-6, rtol: 1e-5, what: `SGD param ${k}` });
-    if (cfg.momentum) assertClose(await opt.stateDict().state[1]!.buffers.momentum_buffer!.data(), ref[1]!.b, { atol: 2e-6, rtol: 1e-5, what: 'momentum buffer' });
+    if (cfg.momentum) assertClose(await opt.stateDict().state[1]!.buffers.momentum_buffer!.data(), ref[1]!.buf, { atol: 2e-6, rtol: 1e-5, what: 'momentum buffer' });
     opt.dispose();
     params.forEach((p) => p.dispose());
   });
@@ -146,17 +126,17 @@ test('clipGradNorm computes the global L2 norm on the GPU and scales by min(1, m
   // 5000 elements spans two sum-of-squares chunks; 1 and 0 elements are edge cases.
   const shapes = [[5000], [3, 17], [1], [0, 4]];
   const grads = shapes.map((s) => randArray(r, s.reduce((a, b) => a * b, 1), -1, 1));
-  const norm64 = Math.sqrt(grads.reduce((acc, g) => acc + g.reduce((a, x) => a + x * x, 0), 0));
+  const norm64 = clipGradNormRef(grads, 1).norm;
   for (const maxNorm of [norm64 / 3, norm64 * 2]) {
+    const want = clipGradNormRef(grads, maxNorm);
     const params = shapes.map((s) => tensor(new Float32Array(s.reduce((a, b) => a * b, 1)), { shape: s, requiresGrad: true }));
     params.forEach((p, i) => { p.grad = tensor(f32(grads[i]!), { shape: shapes[i]! }).keep(); });
     const noGradParam = tensor([1, 2], { requiresGrad: true });
     const norm = optim.clipGradNorm([...params, noGradParam], maxNorm);
     assert.equal([...norm.shape], []);
-    assertClose(await norm.data(), [norm64], { rtol: 1e-6, what: 'norm' });
-    const scale = Math.min(1, maxNorm / (norm64 + 1e-6));
+    assertClose(await norm.data(), [want.norm], { rtol: 1e-6, what: 'norm' });
     for (let i = 0; i < shapes.length; i++) {
-      assertClose(await params[i]!.grad!.data(), grads[i]!.map((g) => g * scale), { atol: 1e-7, rtol: 2e-6, what: `clipped grad ${i}` });
+      assertClose(await params[i]!.grad!.data(), want.clipped[i]!, { atol: 1e-7, rtol: 2e-6, what: `clipped grad ${i}` });
     }
     norm.dispose();
     for (const p of [...params, noGradParam]) { p.zeroGrad(); p.dispose(); }
@@ -240,6 +220,9 @@ test('loadStateDict rejects a mismatched state and leaves the optimiser unchange
   const twoGroups = new optim.AdamW([{ params: [a] }, { params: [b] }], { lr: 0.1 });
   assert.throws(() => twoGroups.loadStateDict(good), /1 parameter groups, this optimiser 2/);
   assert.throws(() => optim.stateFromTensors({}, {}), /no "optimizer.json"/);
+  const badHyper = { ...good, paramGroups: [{ ...good.paramGroups[0]!, betas: [2, 0.9] }] };
+  assert.throws(() => opt.loadStateDict(badHyper), /betas must be in \[0, 1\)/);
+  assert.equal(opt.paramGroups[0]!.betas, [0.9, 0.999], 'unchanged after a rejected load');
   for (const o of [opt, other, twoGroups]) o.dispose();
   a.zeroGrad(); b.zeroGrad(); a.dispose(); b.dispose();
 });

@@ -63,8 +63,10 @@ function cell(r: WorkloadResult, peer: string, footnotes: string[]): string {
   const o = r.peers[peer];
   if (!o) return '–';
   if (o.status !== 'ok') {
-    footnotes.push(`${peer}, ${r.title}: ${o.status} — ${o.reason.split('\n')[0]}`);
-    return `${o.status === 'error' ? 'error' : 'n/a'} [${footnotes.length}]`;
+    // One footnote per distinct reason ("matmul: not implemented yet" on every matmul row).
+    const text = `${peer}: ${o.status} — ${o.reason.split('\n')[0]}`;
+    if (!footnotes.includes(text)) footnotes.push(text);
+    return `${o.status === 'error' ? 'error' : 'n/a'} [${footnotes.indexOf(text) + 1}]`;
   }
   const rate = o.gflops !== undefined ? `${fmt(o.gflops)} GFLOP/s` : `${fmt(o.gbps)} GB/s`;
   const bad = o.check.ok ? '' : ' **WRONG**';
@@ -114,15 +116,15 @@ export function markdown(rep: RunReport, peerNames: string[]): string {
 
   lines.push('', '## Spread and checks', '');
   lines.push('min–max ms per iteration over the samples (samples × iterations per sample); output spot-checked');
-  lines.push('against float64 (worst error / tolerance, ≤ 1 passes).', '');
-  lines.push(`| workload | ${peerNames.join(' | ')} |`, `| --- | ${peerNames.map(() => '---').join(' | ')} |`);
+  lines.push('against float64 (worst error / tolerance, ≤ 1 passes); 1-minute load average when the workload began.', '');
+  lines.push(`| workload | load | ${peerNames.join(' | ')} |`, `| --- | --- | ${peerNames.map(() => '---').join(' | ')} |`);
   for (const r of rep.results) {
     const cells = peerNames.map((p) => {
       const o = r.peers[p];
       if (!o || o.status !== 'ok') return '–';
       return `${ms(o.minMs)}–${ms(o.maxMs)} (${o.samplesMs.length}×${o.iters}); check ${o.check.ok ? 'ok' : 'FAIL'} ${o.check.worst.toPrecision(2)}`;
     });
-    lines.push(`| ${r.title} | ${cells.join(' | ')} |`);
+    lines.push(`| ${r.title} | ${r.load.loadavg[0]} | ${cells.join(' | ')} |`);
   }
   if (rep.notes.length) {
     lines.push('', '## Notes', '');

@@ -20,6 +20,8 @@ export interface WorkloadSpec {
   flops?: number;
   /** Bytes an ideal (fully fused) kernel must read and write once. */
   bytes: number;
+  /** Bytes of one output (bounds how many outputs a sample may keep alive). */
+  outputBytes: number;
   /** Expensive enough on a software adapter to be skipped by `--quick`. */
   heavy?: boolean;
   /** Host inputs, in the order the peers take them. */
@@ -37,6 +39,7 @@ function matmul(M: number, K: number, N: number, title: string, heavy = false): 
     work: { family: 'matmul', M, K, N },
     flops: 2 * M * N * K,
     bytes: (M * K + K * N + M * N) * F32,
+    outputBytes: M * N * F32,
     heavy,
     inputs: () => {
       const r = rng(M * 31 + K * 17 + N);
@@ -52,6 +55,7 @@ function softmax(rows: number, cols: number, title: string): WorkloadSpec {
     title,
     work: { family: 'softmax', rows, cols },
     bytes: 2 * rows * cols * F32,
+    outputBytes: rows * cols * F32,
     // Attention-logit-like spread, so exp() sees a realistic range.
     inputs: () => [randomF32(rng(rows + cols), rows * cols, -8, 8)],
     check: ([x], y) => checkSoftmax(x!, y, rows, cols),
@@ -65,6 +69,7 @@ function layerNorm(rows: number, cols: number, title: string): WorkloadSpec {
     title,
     work: { family: 'layernorm', rows, cols, eps },
     bytes: (2 * rows * cols + 2 * cols) * F32,
+    outputBytes: rows * cols * F32,
     inputs: () => {
       const r = rng(rows * 3 + cols);
       return [randomF32(r, rows * cols, -3, 3), randomF32(r, cols, 0.5, 1.5), randomF32(r, cols, -0.5, 0.5)];
@@ -81,6 +86,7 @@ function pointwise(rows: number, cols: number, title: string): WorkloadSpec {
     work: { family: 'pointwise', rows, cols },
     // x, a, b read once, y written once.
     bytes: 4 * n * F32,
+    outputBytes: n * F32,
     inputs: () => {
       const r = rng(n + 5);
       return [randomF32(r, n, -3, 3), randomF32(r, n, 0.5, 1.5), randomF32(r, n, -0.5, 0.5)];

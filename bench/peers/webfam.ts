@@ -1,30 +1,8 @@
 // webfam's side of the kernel benchmark: whatever webfam offers today for each workload (the
 // harness counts the dispatches per iteration, so a composed op shows as such).
-import * as webfam from '../../src/index.js';
-import { init, matmul, shutdown, sync, tensor, tidy, adapterInfo, type Tensor } from '../../src/index.js';
+import { init, matmul, nn, shutdown, sync, tensor, tidy, adapterInfo, type Tensor } from '../../src/index.js';
 import type { WorkloadSpec } from '../lib/workloads.js';
 import { Unavailable, type AdapterSummary, type Peer, type PreparedCase } from './types.js';
-
-type LayerNormFn = (x: Tensor, normalizedShape: number[], weight: Tensor, bias: Tensor, eps: number) => Tensor;
-
-/**
- * webfam's fused layer norm (`nn.functional.layerNorm`, see DESIGN.md) when it exists. Looked up
- * by a computed name so this file builds before it lands.
- */
-function fusedLayerNorm(): LayerNormFn | null {
-  const ns = webfam as Record<string, unknown>;
-  const nnName = 'nn';
-  const nn = ns[nnName] as { functional?: { layerNorm?: LayerNormFn } } | undefined;
-  return nn?.functional?.layerNorm ?? null;
-}
-
-/** Layer norm from primitives: what webfam users write while there is no fused kernel. */
-function composedLayerNorm(x: Tensor, w: Tensor, b: Tensor, eps: number): Tensor {
-  const mean = x.mean(-1, true);
-  const centred = x.sub(mean);
-  const variance = centred.square().mean(-1, true);
-  return centred.mul(variance.add(eps).rsqrt()).mul(w).add(b);
-}
 
 function isNotImplemented(e: unknown): boolean {
   return e instanceof Error && /not implemented/i.test(e.message);
@@ -60,9 +38,8 @@ export function webfamPeer(version: string): Peer {
         how = 'x.softmax(-1)';
       } else if (w.family === 'layernorm') {
         const x = up(host[0]!, [w.rows, w.cols]), g = up(host[1]!, [w.cols]), b = up(host[2]!, [w.cols]);
-        const fused = fusedLayerNorm();
-        op = fused ? () => fused(x, [w.cols], g, b, w.eps) : () => composedLayerNorm(x, g, b, w.eps);
-        how = fused ? 'nn.functional.layerNorm' : 'composed (mean, sub, square, mean, add, rsqrt, mul, mul, add)';
+        op = () => nn.functional.layerNorm(x, [w.cols], g, b, w.eps);
+        how = 'nn.functional.layerNorm';
       } else {
         const x = up(host[0]!, [w.rows, w.cols]), a = up(host[1]!, [w.rows, w.cols]), b = up(host[2]!, [w.rows, w.cols]);
         op = () => x.mul(a).add(b).gelu();

@@ -130,7 +130,7 @@ export function syntheticScene(seed: number, split: SyntheticSplit, i: number, a
 // ------------------------------------------------------------------ geometry
 
 /** Half-extents / vertices of each shape for a given area, centred at the origin, unrotated. */
-function shapeDims(shape: ShapeKind, area: number, stretch: number) {
+function shapeDims(shape: ShapeKind, area: number, stretch: number): Record<string, number> {
   switch (shape) {
     case 'square': {
       const w = Math.sqrt(area * stretch), h = Math.sqrt(area / stretch);
@@ -154,7 +154,7 @@ function shapeDims(shape: ShapeKind, area: number, stretch: number) {
 }
 
 function boundingRadius(shape: ShapeKind, area: number, stretch: number): number {
-  const d = shapeDims(shape, area, stretch) as Record<string, number>;
+  const d = shapeDims(shape, area, stretch);
   switch (shape) {
     case 'square': return Math.hypot(d.hw!, d.hh!);
     case 'triangle': return Math.max((2 * d.h!) / 3, Math.hypot(d.b! / 2, d.h! / 3));
@@ -163,39 +163,49 @@ function boundingRadius(shape: ShapeKind, area: number, stretch: number): number
   }
 }
 
+/** Exact signed distance to an axis-aligned box of half-extents (hx, hy). */
+function boxDistance(qx: number, qy: number, hx: number, hy: number): number {
+  const dx = Math.abs(qx) - hx, dy = Math.abs(qy) - hy;
+  return Math.hypot(Math.max(dx, 0), Math.max(dy, 0)) + Math.min(Math.max(dx, dy), 0);
+}
+
 /**
- * Signed distance (negative inside) of the shape at local, unrotated point (qx, qy). Exact
- * inside; outside near corners it underestimates a little, which only widens the anti-aliasing.
+ * Signed distance (negative inside) of the shape at local, unrotated point (qx, qy). Exact outside,
+ * so the anti-aliasing fringe never extends more than half a pixel beyond the shape (a max of
+ * half-plane distances would leak past sharp corners).
  */
 function shapeDistance(scene: SyntheticScene): (qx: number, qy: number) => number {
-  const d = shapeDims(scene.shape, scene.area, scene.stretch) as Record<string, number>;
-  const box = (qx: number, qy: number, hx: number, hy: number) => Math.max(Math.abs(qx) - hx, Math.abs(qy) - hy);
+  const d = shapeDims(scene.shape, scene.area, scene.stretch);
   switch (scene.shape) {
-    case 'square': return (qx, qy) => box(qx, qy, d.hw!, d.hh!);
+    case 'square': return (qx, qy) => boxDistance(qx, qy, d.hw!, d.hh!);
     case 'ring': {
       const mid = 0.75 * d.R!, half = 0.25 * d.R!;
       return (qx, qy) => Math.abs(Math.hypot(qx, qy) - mid) - half;
     }
     case 'cross': {
       const w = d.w!;
-      return (qx, qy) => Math.min(box(qx, qy, 1.5 * w, 0.5 * w), box(qx, qy, 0.5 * w, 1.5 * w));
+      return (qx, qy) => Math.min(boxDistance(qx, qy, 1.5 * w, 0.5 * w), boxDistance(qx, qy, 0.5 * w, 1.5 * w));
     }
     case 'triangle': {
-      const { b, h } = d as { b: number; h: number };
+      const b = d.b!, h = d.h!;
       const vs: [number, number][] = [[0, (-2 * h) / 3], [b / 2, h / 3], [-b / 2, h / 3]];
-      // Outward unit normals and offsets of the three edges (max of half-plane distances).
       const edges = vs.map((v, k) => {
         const w = vs[(k + 1) % 3]!;
-        let nx = w[1] - v[1], ny = -(w[0] - v[0]);
-        const len = Math.hypot(nx, ny);
-        nx /= len; ny /= len;
-        if (nx * -v[0] + ny * -v[1] > 0) { nx = -nx; ny = -ny; } // point away from the centroid
-        return [nx, ny, nx * v[0] + ny * v[1]] as const;
+        const ex = w[0] - v[0], ey = w[1] - v[1], len = Math.hypot(ex, ey);
+        let nx = ey / len, ny = -ex / len;
+        if (nx * -v[0] + ny * -v[1] > 0) { nx = -nx; ny = -ny; } // outward: away from the centroid
+        return { vx: v[0], vy: v[1], ex, ey, len2: len * len, nx, ny };
       });
       return (qx, qy) => {
-        let m = -Infinity;
-        for (const [nx, ny, off] of edges) m = Math.max(m, nx * qx + ny * qy - off);
-        return m;
+        let inside = -Infinity;
+        for (const e of edges) inside = Math.max(inside, e.nx * (qx - e.vx) + e.ny * (qy - e.vy));
+        if (inside <= 0) return inside; // inside: distance to the nearest edge line
+        let best = Infinity; // outside: distance to the nearest edge segment
+        for (const e of edges) {
+          const t = Math.min(1, Math.max(0, ((qx - e.vx) * e.ex + (qy - e.vy) * e.ey) / e.len2));
+          best = Math.min(best, Math.hypot(qx - e.vx - t * e.ex, qy - e.vy - t * e.ey));
+        }
+        return best;
       };
     }
   }

@@ -297,7 +297,7 @@ const ADAM7 = [[0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2,
 
 /**
  * Decodes PNG bytes to 8 bits per sample: gray → 1 channel, gray+alpha → 2, RGB → 3, RGBA → 4,
- * palette → 3 (4 with a tRNS chunk). 16-bit samples are rounded to 8 bits.
+ * palette → 3 (4 with a tRNS chunk). 16-bit samples keep their high byte.
  */
 export function decodePNG(bytes: Uint8Array): RasterImage {
   if (bytes.length < 8 || SIGNATURE.some((b, i) => bytes[i] !== b)) throw new PNGError('not a PNG file (bad signature)');
@@ -356,7 +356,7 @@ export function decodePNG(bytes: Uint8Array): RasterImage {
     const pw = Math.ceil((w - x0) / dx), ph = Math.ceil((h - y0) / dy);
     if (pw <= 0 || ph <= 0) continue;
     const rowBytes = Math.ceil((pw * bitsPerPixel) / 8);
-    let prev = new Uint8Array(rowBytes);
+    let prev: Uint8Array = new Uint8Array(rowBytes);
     for (let py = 0; py < ph; py++) {
       const ft = raw[at]!;
       const row = raw.subarray(at + 1, at + 1 + rowBytes);
@@ -370,7 +370,7 @@ export function decodePNG(bytes: Uint8Array): RasterImage {
           const k = px * spp + s;
           let v: number;
           if (depth === 8) v = row[k]!;
-          else if (depth === 16) v = Math.round(((row[2 * k]! << 8) | row[2 * k + 1]!) / 257);
+          else if (depth === 16) v = row[2 * k]!; // the high byte, as libpng's strip_16 (exact for v·257 and v·256 encoders)
           else {
             const bit = k * depth;
             v = (row[bit >> 3]! >> (8 - depth - (bit & 7))) & maxv;

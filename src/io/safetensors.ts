@@ -255,11 +255,17 @@ export function encodeSafetensors(tensors: Record<string, HostTensor>, metadata?
 /** Reads the tensors back from the GPU and encodes them as an F32 safetensors file. */
 export async function saveSafetensors(tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<Uint8Array> {
   checkMetadata(metadata);
-  const host: Record<string, HostTensor> = {};
-  for (const [name, t] of Object.entries(tensors)) {
+  const entries = Object.entries(tensors);
+  for (const [name, t] of entries) {
     if (!(t instanceof Tensor)) fail(`"${name}" is not a Tensor`);
     if (t.disposed) fail(`tensor "${name}" of shape ${fmt(t.shape)} was disposed`);
-    host[name] = { shape: [...t.shape], data: await t.data() };
+  }
+  // Reads go out in groups, so a model's hundreds of tensors cost a few GPU round trips, not one each.
+  const host: Record<string, HostTensor> = {};
+  for (let i = 0; i < entries.length; i += 32) {
+    const group = entries.slice(i, i + 32);
+    const values = await Promise.all(group.map(([, t]) => t.data()));
+    group.forEach(([name, t], j) => (host[name] = { shape: [...t.shape], data: values[j]! }));
   }
   return encodeSafetensors(host, metadata);
 }

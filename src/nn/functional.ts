@@ -4,20 +4,24 @@ import type { Tensor } from '../tensor/tensor.js';
 import { tensor } from '../tensor/tensor.js';
 import { ShapeError, fmt } from '../tensor/shape.js';
 import * as nnops from '../tensor/ops/nn.js';
+import type { MatmulOptions } from '../tensor/ops/matmul.js';
 import * as random from '../tensor/ops/random.js';
 
-/** y = x·Wᵀ + b with W of shape [out, in] (PyTorch's layout); x is [..., in]. */
-export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+/**
+ * y = x·Wᵀ + b with W of shape [out, in] (PyTorch's layout); x is [..., in]. `activation` is
+ * applied in the matmul's epilogue (one kernel for fc1 + GELU).
+ */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: { activation?: MatmulOptions['activation'] } = {}): Tensor {
   if (weight.rank !== 2) throw new ShapeError('linear', `weight must be [out, in], got ${fmt(weight.shape)}`);
   const [out, inF] = weight.shape as [number, number];
   if (x.rank < 1 || x.shape[x.rank - 1] !== inF) throw new ShapeError('linear', `input ${fmt(x.shape)} does not end in ${inF} (weight ${fmt(weight.shape)})`);
   if (bias && (bias.rank !== 1 || bias.shape[0] !== out)) throw new ShapeError('linear', `bias ${fmt(bias.shape)} for weight ${fmt(weight.shape)}`);
-  const opts = { transB: true, ...(bias ? { bias } : {}) };
-  if (x.rank === 2) return x.matmul(weight, opts);
+  const mm: MatmulOptions = { transB: true, activation: opts.activation ?? 'none', ...(bias ? { bias } : {}) };
+  if (x.rank === 2) return x.matmul(weight, mm);
   // Leading dimensions fold into the matmul's rows (a free reshape), then unfold.
   const lead = x.shape.slice(0, -1);
   const x2 = x.reshape([-1, inF]);
-  const y2 = x2.matmul(weight, opts);
+  const y2 = x2.matmul(weight, mm);
   return y2.reshape([...lead, out]);
 }
 

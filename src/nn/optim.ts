@@ -168,6 +168,18 @@ export abstract class Optimizer<O extends BaseOptions> {
         else if (!sameShape(t.shape, p.shape)) problems.push(`  parameter ${k} (${p.name}): ${b} has shape ${fmt(t.shape)}, the parameter ${fmt(p.shape)}`);
       }
     }
+    // Hyper-parameters from a file are checked like constructor arguments before anything changes.
+    const merged = sd.paramGroups.map((g, gi) => {
+      const { params: _ignored, ...hyper } = g;
+      const group = { ...this.paramGroups[gi]!, ...structuredClone(hyper) } as ParamGroup<O>;
+      try {
+        this.validate(group, gi);
+      } catch (e) {
+        problems.push(`  ${(e as Error).message}`);
+      }
+      return hyper;
+    });
+    if (!(sd.baseLr >= 0)) problems.push(`  bad baseLr ${sd.baseLr}`);
     if (problems.length) throw new Error(`${name}: nothing was loaded:\n${problems.join('\n')}`);
 
     for (const st of this.state.values()) for (const b of Object.values(st.buffers)) b.dispose();
@@ -183,10 +195,7 @@ export abstract class Optimizer<O extends BaseOptions> {
       }
       this.state.set(p, { step: s.step, buffers });
     }
-    sd.paramGroups.forEach((g, gi) => {
-      const { params: _ignored, ...hyper } = g;
-      Object.assign(this.paramGroups[gi]!, structuredClone(hyper));
-    });
+    merged.forEach((hyper, gi) => Object.assign(this.paramGroups[gi]!, structuredClone(hyper)));
     this.baseLr = sd.baseLr;
   }
 

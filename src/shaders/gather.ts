@@ -158,14 +158,14 @@ ${ENTRY}
   var off = 0u;
   var stride = 1u;
   var axisStride = 1u;
-  var target = 0u;
+  var dest = 0u;
   var inside = true;
   for (var d = 0u; d < rank; d++) {
     let a = rank - 1u - d;
     let c = rem % M(${SCATTER_X_SHAPE}u + a);
     rem = rem / M(${SCATTER_X_SHAPE}u + a);
     let isize = select(M(${SCATTER_IDX_SHAPE}u + a), m, a == axis);
-    if (a == axis) { target = c; axisStride = stride; }
+    if (a == axis) { dest = c; axisStride = stride; }
     else {
       if (c >= isize) { inside = false; }
       off += c * stride;
@@ -177,7 +177,7 @@ ${ENTRY}
     let xAxis = M(${SCATTER_X_SHAPE}u + axis);
     for (var j = 0u; j < m; j++) {
       let p = off + j * axisStride;
-      if (valid_index(IDX[p], xAxis) == i32(target)) { acc += SRC[p]; }
+      if (valid_index(IDX[p], xAxis) == i32(dest)) { acc += SRC[p]; }
     }
   }
   if (M(${SCATTER_USE_BASE}u) != 0u) { acc = BASE[t] + acc; }

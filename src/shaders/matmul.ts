@@ -22,24 +22,31 @@
 import { META_WGSL, type Kernel } from '../tensor/runtime.js';
 import { UNARY } from './pointwise.js';
 
+
 export type MatmulActivation = 'none' | 'gelu' | 'geluTanh' | 'relu';
 
 /** Batch dimensions the kernels index (broadcast batch shapes of higher rank are rejected). */
 export const MAX_BATCH_RANK = 4;
 
-// Meta layout: [M, N, K, zOffset, batchDims[4], aBatchStrides[4], bBatchStrides[4]].
-// zOffset lets a batch of more than 65,535 matrices be split over several dispatches.
+// Meta layout: [M, N, K, zOffset, batchDims[4], aBatchStrides[4], bBatchStrides[4], flags, act].
+// zOffset lets a batch of more than 65,535 matrices be split over several dispatches. The
+// epilogue (bias, activation, saving the pre-activation) is chosen by meta words rather than
+// compiled in: one pipeline per layout instead of one per epilogue, and on lavapipe every
+// pipeline costs ~1-2 s of LLVM compile time.
 export const MM_META_DIMS = 4;
 export const MM_META_A = MM_META_DIMS + MAX_BATCH_RANK;
 export const MM_META_B = MM_META_A + MAX_BATCH_RANK;
+export const MM_META_FLAGS = MM_META_B + MAX_BATCH_RANK;
+export const MM_META_ACT = MM_META_FLAGS + 1;
+/** Flag bits: add Bias; write the pre-activation to Z. */
+export const MM_FLAG_BIAS = 1;
+export const MM_FLAG_STORE_PRE = 2;
+/** Activation codes for the meta word. */
+export const MM_ACTIVATION_CODE: Record<MatmulActivation, number> = { none: 0, relu: 1, gelu: 2, geluTanh: 3 };
 
 export interface MatmulLayout {
   transA: boolean;
   transB: boolean;
-  bias: boolean;
-  activation: MatmulActivation;
-  /** Also write the pre-activation values (for the activation's backward). */
-  storePre: boolean;
 }
 
 /** Tiling of the GPU kernel: 16x16 invocations, each computing TM x TN outputs. */
@@ -58,7 +65,7 @@ export interface SimdConfig {
   colVec4s: number;
 }
 
-/** Which operands the simd kernel may read as vec4 (their contiguous axis is a multiple of 4). */
+/** Which operands the simd kernel reads as vec4 (their contiguous axis is a multiple of 4). */
 export interface SimdVectors {
   vecA: boolean;
   vecB: boolean;
@@ -66,9 +73,9 @@ export interface SimdVectors {
   vecC: boolean;
 }
 
-// Helpers the activations need; the same numerics as src/shaders/pointwise.ts (whose helper
-// block is module-private), so a fused activation matches the standalone op.
-const ACT_HELPERS = /* wgsl */ `
+// Helpers the activations need: the numerics of src/shaders/pointwise.ts (whose helper block
+// is module-private), and its table's expressions, so a fused activation matches the op.
+const EPILOGUE = /* wgsl */ `
 fn safe_tanh(x: f32) -> f32 {
   let e = exp(-2.0 * abs(x));
   return sign(x) * (1.0 - e) / (1.0 + e);
@@ -83,16 +90,18 @@ fn norm_cdf(x: f32) -> f32 {
   return select(1.0 - h, h, x < 0.0);
 }
 fn gelu_tanh_inner(x: f32) -> f32 { return 0.79788456080286536 * (x + 0.044715 * x * x * x); }
-`;
-
-function activationFn(act: MatmulActivation): string {
-  const expr = act === 'none' ? 'x' : UNARY[act]!.wgsl;
-  return `${act === 'none' ? '' : ACT_HELPERS}
-fn activate(x: f32) -> f32 { return ${expr}; }`;
+fn activate(x: f32) -> f32 {
+  switch M(${MM_META_ACT}u) {
+    case ${MM_ACTIVATION_CODE.relu}u: { return ${UNARY.relu!.wgsl}; }
+    case ${MM_ACTIVATION_CODE.gelu}u: { return ${UNARY.gelu!.wgsl}; }
+    case ${MM_ACTIVATION_CODE.geluTanh}u: { return ${UNARY.geluTanh!.wgsl}; }
+    default: { return x; }
+  }
 }
+fn has_bias() -> bool { return (M(${MM_META_FLAGS}u) & ${MM_FLAG_BIAS}u) != 0u; }
+fn store_pre() -> bool { return (M(${MM_META_FLAGS}u) & ${MM_FLAG_STORE_PRE}u) != 0u; }
 
-/** Batch offsets of A and B for batch index `bz` (row-major over the 4 batch dims). */
-const BATCH_OFFSETS = /* wgsl */ `
+/** Batch offsets of A and B for batch index bz (row-major over the 4 batch dims). */
 fn batch_offsets(bz: u32) -> vec2<u32> {
   var rem = bz;
   var offA = 0u;
@@ -108,29 +117,21 @@ fn batch_offsets(bz: u32) -> vec2<u32> {
   return vec2<u32>(offA, offB);
 }`;
 
-function bindings(l: MatmulLayout, aType: string, bType: string, cType: string): string {
-  let n = 1;
-  const lines = [
-    `@group(0) @binding(${n++}) var<storage, read> A: ${aType};`,
-    `@group(0) @binding(${n++}) var<storage, read> B: ${bType};`,
-  ];
-  if (l.bias) lines.push(`@group(0) @binding(${n++}) var<storage, read> Bias: ${cType};`);
-  lines.push(`@group(0) @binding(${n++}) var<storage, read_write> C: ${cType};`);
-  if (l.storePre) lines.push(`@group(0) @binding(${n++}) var<storage, read_write> Z: ${cType};`);
-  return lines.join('\n');
+/** Bindings: A, B, Bias (a dummy when unused), C, Z (the pre-activation; a dummy when unused). */
+function bindings(aType: string, bType: string, cType: string): string {
+  return `@group(0) @binding(1) var<storage, read> A: ${aType};
+@group(0) @binding(2) var<storage, read> B: ${bType};
+@group(0) @binding(3) var<storage, read> Bias: ${cType};
+@group(0) @binding(4) var<storage, read_write> C: ${cType};
+@group(0) @binding(5) var<storage, read_write> Z: ${cType};`;
 }
+const ACCESS: Kernel['access'] = ['read', 'read', 'read', 'read_write', 'read_write'];
 
-function accessOf(l: MatmulLayout): Kernel['access'] {
-  return ['read', 'read', ...(l.bias ? (['read'] as const) : []), 'read_write', ...(l.storePre ? (['read_write'] as const) : [])];
-}
-
-function layoutKey(l: MatmulLayout): string {
-  return `${l.transA ? 'T' : 'N'}${l.transB ? 'T' : 'N'}_${l.bias ? 'bias' : 'nobias'}_${l.activation}${l.storePre ? '_pre' : ''}`;
-}
+const layoutKey = (l: MatmulLayout) => `${l.transA ? 'T' : 'N'}${l.transB ? 'T' : 'N'}`;
 
 // ------------------------------------------------------------------ GPU kernel (shared-memory tiles)
 
-/** Workgroups of the tiled kernel: [N tiles, M tiles, batches]. */
+/** Workgroups of the tiled kernel: [N tiles, M tiles]. */
 export function tiledGrid(c: TiledConfig, M: number, N: number): [number, number] {
   return [Math.ceil(N / (TX * c.TN)), Math.ceil(M / (TY * c.TM))];
 }
@@ -148,31 +149,38 @@ export function tiledMatmulKernel(l: MatmulLayout, c: TiledConfig): Kernel {
   const bSplit = l.transB ? `let kk = e % ${BK}u; let nn = e / ${BK}u;` : `let nn = e % ${BN}u; let kk = e / ${BN}u;`;
   const acc: string[] = [];
   let inner = '';
+  // Invocation (tx, ty) owns rows ty + 16i and columns tx + 16j: a warp's shared-memory reads
+  // are then broadcasts (A) or consecutive words (B), and its stores are coalesced.
   for (let i = 0; i < TM; i++) inner += `let a${i} = As[kk * ${SA}u + ty + ${i * TY}u];\n      `;
   for (let j = 0; j < TN; j++) inner += `let b${j} = Bs[kk * ${SB}u + tx + ${j * TX}u];\n      `;
+  let store = '';
   for (let i = 0; i < TM; i++) {
     for (let j = 0; j < TN; j++) {
       acc.push(`var c${i}_${j} = 0.0;`);
       inner += `c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});\n      `;
+      store += `store_out(m0 + ty + ${i * TY}u, n0 + tx + ${j * TX}u, c${i}_${j});\n  `;
     }
-  }
-  let store = '';
-  for (let i = 0; i < TM; i++) {
-    store += `{ let row = m0 + ty + ${i * TY}u;\n    if (row < Mm) {\n`;
-    for (let j = 0; j < TN; j++) {
-      store += `      { let col = n0 + tx + ${j * TX}u; if (col < N) { let z = c${i}_${j}${l.bias ? ' + Bias[col]' : ''};${l.storePre ? ' Z[cBase + row * N + col] = z;' : ''} C[cBase + row * N + col] = activate(z); } }\n`;
-    }
-    store += '    } }\n  ';
   }
   return {
     key: `matmul_tiled_${layoutKey(l)}_${TM}x${TN}x${BK}`,
-    access: accessOf(l),
+    access: ACCESS,
     wgsl: () => `${META_WGSL}
-${bindings(l, 'array<f32>', 'array<f32>', 'array<f32>')}
+${bindings('array<f32>', 'array<f32>', 'array<f32>')}
 var<workgroup> As: array<f32, ${BK * SA}>;
 var<workgroup> Bs: array<f32, ${BK * SB}>;
-${BATCH_OFFSETS}
-${activationFn(l.activation)}
+var<private> cBase: u32;
+${EPILOGUE}
+fn store_out(row: u32, col: u32, acc: f32) {
+  let Mm = M(0u);
+  let N = M(1u);
+  if (row < Mm && col < N) {
+    let i = cBase + row * N + col;
+    var z = acc;
+    if (has_bias()) { z += Bias[col]; }
+    if (store_pre()) { Z[i] = z; }
+    C[i] = activate(z);
+  }
+}
 @compute @workgroup_size(${TX}, ${TY})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let Mm = M(0u);
@@ -180,7 +188,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let K = M(2u);
   let bz = wid.z + M(3u);
   let off = batch_offsets(bz);
-  let cBase = bz * Mm * N;
+  cBase = bz * Mm * N;
   let tx = lid3.x;
   let ty = lid3.y;
   let m0 = wid.y * ${BM}u;
@@ -224,72 +232,22 @@ export function simdGrid(c: SimdConfig, M: number, N: number): [number, number] 
  * subgroup, so A(i, k) for all `rows` rows costs rows/lanes loads instead of `rows`.
  *
  * A slot layout: with A row-major (k contiguous) slot s holds row s at k..k+3; with A
- * transposed (m contiguous) slot s holds rows 4q..4q+3 at k+u, s = u·rows/4 + q.
+ * transposed and vec4-readable (m contiguous) slot s holds rows 4q..4q+3 at k+u, s = u·rows/4 + q.
+ *
+ * K need not be a multiple of 4: the last block clamps its k indices into range and zeroes the
+ * A values past K, so the padding contributes 0·B(K-1, n) (which differs from an exact sum only
+ * when that B element is infinite: NaN instead of ±inf).
  */
 export function simdMatmulKernel(l: MatmulLayout, c: SimdConfig, v: SimdVectors): Kernel {
   const { lanes: S, rows: R, colVec4s: TN4 } = c;
   if (R % S !== 0 || R % 4 !== 0) throw new Error(`simd matmul: rows ${R} must be a multiple of ${S} and of 4`);
   const regs = R / S;
-  const Q = R / 4; // row quads (transposed-A slot layout)
-  const aVec = v.vecA, bVec = v.vecB, cVec = v.vecC;
-  const ldA = aVec ? 'A[(i) >> 2u][(i) & 3u]' : 'A[i]';
-  const ldB = bVec ? 'B[(i) >> 2u][(i) & 3u]' : 'B[i]';
+  const Q = R / 4;
+  const { vecA, vecB, vecC } = v;
+  const transSlots = l.transA && vecA;
   const f4 = (xs: string[]) => `vec4<f32>(${xs.join(', ')})`;
+  const ku = (u: number) => (u === 0 ? 'k' : `k${u}`); // clamped k + u
 
-  // --- main loop body: one block of 4 k-steps
-  let main = '';
-  for (let r = 0; r < regs; r++) {
-    if (!l.transA) {
-      // slot s = r·S + lane holds row s, k..k+3
-      const base = `off.x + rowA${r} * K + k`;
-      main += aVec ? `let ar${r} = A[(${base}) >> 2u];\n    ` : `let ar${r} = ${f4([0, 1, 2, 3].map((u) => `lda(${base} + ${u}u)`))};\n    `;
-    } else if (aVec) {
-      // slot s holds rows 4q..4q+3 at k+u, s = u·Q + q
-      main += `let ar${r} = A[(off.x + (k + slotU${r}) * Mm + quadA${r}) >> 2u];\n    `;
-    } else {
-      main += `let ar${r} = ${f4([0, 1, 2, 3].map((u) => `lda(off.x + (k + ${u}u) * Mm + rowA${r})`))};\n    `;
-    }
-  }
-  for (let j = 0; j < TN4; j++) {
-    if (!l.transB) {
-      for (let u = 0; u < 4; u++) {
-        const row = `off.y + (k + ${u}u) * N`;
-        main += bVec
-          ? `let b${j}_${u} = B[(${row} + colB${j}) >> 2u];\n    `
-          : `let b${j}_${u} = ${f4([0, 1, 2, 3].map((cc) => `ldb(${row} + colB${j}_${cc})`))};\n    `;
-      }
-    } else {
-      // B stored [N, K]: read each owned column along k, then regroup in registers.
-      for (let cc = 0; cc < 4; cc++) {
-        const base = `off.y + colB${j}_${cc} * K + k`;
-        main += bVec ? `let bt${j}_${cc} = B[(${base}) >> 2u];\n    ` : `let bt${j}_${cc} = ${f4([0, 1, 2, 3].map((u) => `ldb(${base} + ${u}u)`))};\n    `;
-      }
-      for (let u = 0; u < 4; u++) main += `let b${j}_${u} = vec4<f32>(bt${j}_0[${u}], bt${j}_1[${u}], bt${j}_2[${u}], bt${j}_3[${u}]);\n    `;
-    }
-  }
-  const transSlots = l.transA && aVec;
-  for (let s = 0; s < R; s++) main += `let av${s} = subgroupBroadcast(ar${Math.floor(s / S)}, ${s % S}u);\n    `;
-  for (let i = 0; i < R; i++) {
-    for (let u = 0; u < 4; u++) {
-      // A(i, k+u) lives in slot i, component u; or (transposed) slot u·Q + i/4, component i%4.
-      const a = transSlots ? `av${u * Q + Math.floor(i / 4)}[${i % 4}]` : `av${i}[${u}]`;
-      for (let j = 0; j < TN4; j++) main += `c${i}_${j} = fma(vec4<f32>(${a}), b${j}_${u}, c${i}_${j});\n    `;
-    }
-  }
-
-  // --- tail: single k-steps when K is not a multiple of 4 (scalar loads)
-  let tail = '';
-  for (let r = 0; r < regs; r++) tail += `let ar${r} = lda(off.x + ${l.transA ? `k * Mm + rowA${r}` : `rowA${r} * K + k`});\n    `;
-  for (let j = 0; j < TN4; j++) {
-    tail += `let b${j} = ${f4([0, 1, 2, 3].map((cc) => `ldb(off.y + ${l.transB ? `colB${j}_${cc} * K + k` : `k * N + colB${j}_${cc}`})`))};\n    `;
-  }
-  for (let i = 0; i < R; i++) {
-    tail += `{ let a = subgroupBroadcast(ar${Math.floor(i / S)}, ${i % S}u);\n    `;
-    for (let j = 0; j < TN4; j++) tail += `  c${i}_${j} = fma(vec4<f32>(a), b${j}, c${i}_${j});\n    `;
-    tail += '}\n    ';
-  }
-
-  // --- per-lane indices, clamped into range so edge lanes read valid memory
   let setup = '';
   for (let r = 0; r < regs; r++) {
     setup += `let rowA${r} = min(m0 + ${r * S}u + lane, Mm - 1u);\n  `;
@@ -299,40 +257,86 @@ export function simdMatmulKernel(l: MatmulLayout, c: SimdConfig, v: SimdVectors)
     }
   }
   for (let j = 0; j < TN4; j++) {
-    setup += `let colC${j} = n0 + (${j * S}u + lane) * 4u;\n  `;
-    if (bVec && !l.transB) setup += `let colB${j} = min(colC${j}, N - 4u);\n  `;
-    for (let cc = 0; cc < 4; cc++) setup += `let colB${j}_${cc} = min(colC${j} + ${cc}u, N - 1u);\n  `;
+    const col = `n0 + (${j * S}u + lane) * 4u`;
+    if (vecB && !l.transB) setup += `let colB${j} = min(${col}, N - 4u);\n  `;
+    else for (let cc = 0; cc < 4; cc++) setup += `let colB${j}_${cc} = min(${col} + ${cc}u, N - 1u);\n  `;
   }
 
-  // --- epilogue: bias, activation, guarded stores
-  let store = '';
-  for (let i = 0; i < R; i++) {
-    store += `if (m0 + ${i}u < Mm) {\n    let rowBase = cBase + (m0 + ${i}u) * N;\n`;
-    for (let j = 0; j < TN4; j++) {
-      const col = `colC${j}`;
-      if (cVec) {
-        store += `    if (${col} < N) { let z = c${i}_${j}${l.bias ? ` + Bias[${col} >> 2u]` : ''};${l.storePre ? ` Z[(rowBase + ${col}) >> 2u] = z;` : ''} C[(rowBase + ${col}) >> 2u] = vec4<f32>(activate(z.x), activate(z.y), activate(z.z), activate(z.w)); }\n`;
-      } else {
-        for (let cc = 0; cc < 4; cc++) {
-          store += `    if (${col} + ${cc}u < N) { let z = c${i}_${j}[${cc}]${l.bias ? ` + Bias[${col} + ${cc}u]` : ''};${l.storePre ? ` Z[rowBase + ${col} + ${cc}u] = z;` : ''} C[rowBase + ${col} + ${cc}u] = activate(z); }\n`;
-        }
-      }
+  let body = `let k1 = min(k + 1u, K - 1u);
+    let k2 = min(k + 2u, K - 1u);
+    let k3 = min(k + 3u, K - 1u);
+    let kIn = vec4<bool>(true, k + 1u < K, k + 2u < K, k + 3u < K);\n    `;
+  for (let r = 0; r < regs; r++) {
+    if (!l.transA && vecA) {
+      body += `let ar${r} = A[(off.x + rowA${r} * K + k) >> 2u];\n    `; // K % 4 == 0: never partial
+    } else if (!l.transA) {
+      body += `let ar${r} = select(vec4<f32>(0.0), ${f4([0, 1, 2, 3].map((u) => `A[off.x + rowA${r} * K + ${ku(u)}]`))}, kIn);\n    `;
+    } else if (vecA) {
+      body += `let ar${r} = select(vec4<f32>(0.0), A[(off.x + min(k + slotU${r}, K - 1u) * Mm + quadA${r}) >> 2u], k + slotU${r} < K);\n    `;
+    } else {
+      body += `let ar${r} = select(vec4<f32>(0.0), ${f4([0, 1, 2, 3].map((u) => `A[off.x + ${ku(u)} * Mm + rowA${r}]`))}, kIn);\n    `;
     }
-    store += '  }\n  ';
   }
+  for (let j = 0; j < TN4; j++) {
+    if (!l.transB) {
+      for (let u = 0; u < 4; u++) {
+        const row = `off.y + ${ku(u)} * N`;
+        body += vecB
+          ? `let b${j}_${u} = B[(${row} + colB${j}) >> 2u];\n    `
+          : `let b${j}_${u} = ${f4([0, 1, 2, 3].map((cc) => `B[${row} + colB${j}_${cc}]`))};\n    `;
+      }
+    } else {
+      // B stored [N, K]: read each owned column along k, then regroup in registers (free: SoA).
+      for (let cc = 0; cc < 4; cc++) {
+        body += vecB
+          ? `let bt${j}_${cc} = B[(off.y + colB${j}_${cc} * K + k) >> 2u];\n    ` // K % 4 == 0
+          : `let bt${j}_${cc} = ${f4([0, 1, 2, 3].map((u) => `B[off.y + colB${j}_${cc} * K + ${ku(u)}]`))};\n    `;
+      }
+      for (let u = 0; u < 4; u++) body += `let b${j}_${u} = vec4<f32>(bt${j}_0[${u}], bt${j}_1[${u}], bt${j}_2[${u}], bt${j}_3[${u}]);\n    `;
+    }
+  }
+  for (let s = 0; s < R; s++) body += `let av${s} = subgroupBroadcast(ar${Math.floor(s / S)}, ${s % S}u);\n    `;
+  for (let i = 0; i < R; i++) {
+    for (let u = 0; u < 4; u++) {
+      // A(i, k+u) is slot i, component u; or (transposed slots) slot u·Q + i/4, component i%4.
+      const a = transSlots ? `av${u * Q + Math.floor(i / 4)}[${i % 4}]` : `av${i}[${u}]`;
+      for (let j = 0; j < TN4; j++) body += `c${i}_${j} = fma(vec4<f32>(${a}), b${j}_${u}, c${i}_${j});\n    `;
+    }
+  }
+
   const acc: string[] = [];
-  for (let i = 0; i < R; i++) for (let j = 0; j < TN4; j++) acc.push(`var c${i}_${j} = vec4<f32>(0.0);`);
+  const spill: string[] = [];
+  for (let i = 0; i < R; i++) {
+    for (let j = 0; j < TN4; j++) {
+      acc.push(`var c${i}_${j} = vec4<f32>(0.0);`);
+      spill.push(`out[${i * TN4 + j}] = c${i}_${j};`);
+    }
+  }
+  const storeQuad = vecC
+    ? `if (col < N) {
+          let i = (rowBase + col) >> 2u;
+          var z = out[t];
+          if (has_bias()) { z += Bias[col >> 2u]; }
+          if (store_pre()) { Z[i] = z; }
+          C[i] = vec4<f32>(activate(z.x), activate(z.y), activate(z.z), activate(z.w));
+        }`
+    : `for (var cc = 0u; cc < 4u; cc++) {
+          if (col + cc < N) {
+            let i = rowBase + col + cc;
+            var z = out[t][cc];
+            if (has_bias()) { z += Bias[col + cc]; }
+            if (store_pre()) { Z[i] = z; }
+            C[i] = activate(z);
+          }
+        }`;
   const vt = (vec: boolean) => (vec ? 'array<vec4<f32>>' : 'array<f32>');
   return {
-    key: `matmul_simd_${layoutKey(l)}_${aVec ? 'v' : 's'}${bVec ? 'v' : 's'}${cVec ? 'v' : 's'}_${S}x${R}x${TN4}`,
-    access: accessOf(l),
+    key: `matmul_simd_${layoutKey(l)}_${vecA ? 'v' : 's'}${vecB ? 'v' : 's'}${vecC ? 'v' : 's'}_${S}x${R}x${TN4}`,
+    access: ACCESS,
     wgsl: () => `enable subgroups;
 ${META_WGSL}
-${bindings(l, vt(aVec), vt(bVec), vt(cVec))}
-fn lda(i: u32) -> f32 { return ${ldA}; }
-fn ldb(i: u32) -> f32 { return ${ldB}; }
-${BATCH_OFFSETS}
-${activationFn(l.activation)}
+${bindings(vt(vecA), vt(vecB), vt(vecC))}
+${EPILOGUE}
 @compute @workgroup_size(${S})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
   let Mm = M(0u);
@@ -340,19 +344,27 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let K = M(2u);
   let bz = wid.z + M(3u);
   let off = batch_offsets(bz);
-  let cBase = bz * Mm * N;
   let m0 = wid.y * ${R}u;
   let n0 = wid.x * ${S * 4 * TN4}u;
   ${setup}
   ${acc.join('\n  ')}
-  let K4 = K & ~3u;
-  for (var k = 0u; k < K4; k += 4u) {
-    ${main}
+  for (var k = 0u; k < K; k += 4u) {
+    ${body}
   }
-  for (var k = K4; k < K; k++) {
-    ${tail}
+  // The epilogue loops over a copy of the accumulators: unrolling it per accumulator would
+  // double the shader (and its compile time) for no speed.
+  var out: array<vec4<f32>, ${R * TN4}>;
+  ${spill.join('\n  ')}
+  for (var i = 0u; i < ${R}u; i++) {
+    if (m0 + i < Mm) {
+      let rowBase = bz * Mm * N + (m0 + i) * N;
+      for (var j = 0u; j < ${TN4}u; j++) {
+        let col = n0 + (j * ${S}u + lane) * 4u;
+        let t = i * ${TN4}u + j;
+        ${storeQuad}
+      }
+    }
   }
-  ${store}
 }`,
   };
 }

@@ -9,6 +9,7 @@ import * as mv from './ops/movement.js';
 import * as rd from './ops/reduce.js';
 import * as nnops from './ops/nn.js';
 import * as mm from './ops/matmul.js';
+import * as ga from './ops/gather.js';
 
 /** GPU memory shared by a tensor and its reshaped views; freed when the last one lets go. */
 export class Storage {
@@ -260,6 +261,14 @@ export class Tensor {
   /** Index of the largest element along `axis` (as f32 values). */
   argmax(axis = -1, keepdim = false): Tensor { return rd.argReduce('argmax', this, axis, keepdim); }
   argmin(axis = -1, keepdim = false): Tensor { return rd.argReduce('argmin', this, axis, keepdim); }
+
+  // ---------------------------------------------------------------- indexing
+  /** Slices along `axis` at the given indices (torch.index_select). */
+  indexSelect(axis: number, indices: ga.IndexVector): Tensor { return ga.indexSelect(this, axis, indices); }
+  /** out[t] = this[t with t[axis] = index[t]] (torch.gather). */
+  gather(axis: number, index: ga.IndexArray): Tensor { return ga.gather(this, axis, index); }
+  /** A copy with src added at the indexed positions along `axis` (torch.scatter_add). */
+  scatterAdd(axis: number, index: ga.IndexArray, src: Tensor): Tensor { return ga.scatterAdd(this, axis, index, src); }
 
   // ---------------------------------------------------------------- nn
   softmax(axis = -1): Tensor { return nnops.softmax(this, axis); }

@@ -261,7 +261,7 @@ export class VisionTransformer extends Module {
 
 /**
  * Resizes position embeddings [1, prefix + g·g, D] to a new grid with bicubic interpolation
- * (align_corners false), as timm does for DINOv2; prefix entries are kept as they are.
+ * (align_corners false, antialiased), as timm's resample_abs_pos_embed; prefix entries are kept.
  */
 export function resizePosEmbed(pos: Tensor, prefix: number, fromGrid: number, toGrid: number): Tensor {
   const D = pos.shape[2]!;
@@ -270,7 +270,8 @@ export function resizePosEmbed(pos: Tensor, prefix: number, fromGrid: number, to
   }
   const gridPart = prefix ? pos.slice(1, prefix) : pos;
   const img = gridPart.reshape(1, fromGrid, fromGrid, D).permute(0, 3, 1, 2);
-  const resized = interpolate(img, [toGrid, toGrid], { mode: 'bicubic', alignCorners: false });
+  // timm's resample_abs_pos_embed: bicubic, antialias on (it matters when shrinking).
+  const resized = interpolate(img, [toGrid, toGrid], { mode: 'bicubic', alignCorners: false, antialias: true });
   const back = resized.permute(0, 2, 3, 1).reshape(1, toGrid * toGrid, D);
   return prefix ? concat([pos.slice(1, 0, prefix), back], 1) : back;
 }

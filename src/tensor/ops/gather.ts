@@ -20,8 +20,8 @@ const groups = (n: number) => grid(Math.ceil(n / 256));
 
 /** Indices for indexSelect: a host list or a 1-D tensor of integer values. */
 export type IndexVector = readonly number[] | Int32Array | Tensor;
-/** Indices for gather/scatterAdd: a tensor or nested arrays with the input's rank. */
-export type IndexArray = Tensor | number | readonly IndexArray[];
+/** Indices for gather/scatterAdd: a tensor, nested arrays with the input's rank, or (1-D) an Int32Array. */
+export type IndexArray = Tensor | Int32Array | number | readonly IndexArray[];
 
 function checkLive(op: string, ...ts: Tensor[]): void {
   for (const t of ts) if (t.disposed) throw new Error(`${op}: an input of shape ${fmt(t.shape)} was used after dispose()`);
@@ -97,9 +97,9 @@ function indexTensor(op: string, index: IndexArray, x: Tensor, axis: number): { 
     return { idx: index, owned: false };
   }
   if (typeof index === 'number') throw new ShapeError(op, `index must be a tensor or a nested array with the input's rank ${x.rank}, got a number`);
-  const flat = (index as unknown[]).flat(Infinity) as number[];
+  const flat = index instanceof Int32Array ? index : ((index as unknown[]).flat(Infinity) as number[]);
   checkHostIndices(op, flat, x.shape[axis]!, axis, x.shape);
-  return { idx: tensor(index as number[]), owned: true };
+  return { idx: index instanceof Int32Array ? tensor(index) : tensor(index as number[]), owned: true };
 }
 
 /** PyTorch's rules: same rank, and index.shape[d] <= x.shape[d] off the axis. */

@@ -8,8 +8,8 @@ import { ShapeError, broadcastShapes, broadcastStrides, fmt, numel } from '../sh
 import { isGradEnabled, record } from '../../autograd/tape.js';
 import { unaryBackwardKernel } from '../../shaders/pointwise.js';
 import {
-  MAX_BATCH_RANK, simdGrid, simdMatmulKernel, tiledGrid, tiledMatmulKernel,
-  type MatmulActivation, type MatmulLayout, type SimdConfig, type TiledConfig,
+  MAX_BATCH_RANK, MM_ACTIVATION_CODE, MM_FLAG_BIAS, MM_FLAG_STORE_PRE, simdGrid, simdMatmulKernel, tiledGrid,
+  tiledMatmulKernel, type MatmulActivation, type SimdConfig, type TiledConfig,
 } from '../../shaders/matmul.js';
 import { reduce, sumTo } from './reduce.js';
 import { reshape } from './movement.js';
@@ -39,12 +39,10 @@ export const matmulConfig: {
 } = { variant: 'auto', simd: null, tiled: null };
 
 // Measured on lavapipe (llvmpipe 256-bit, 2 cores) at 256..2048: 24 broadcast rows x 32
-// columns beat 16x64, 32x32 and 8x32 (more rows: more FMAs per B load; past ~100 vec4
-// accumulators the spills win). Short matrices take 8 rows so the workgroups are not idle.
+// columns beat 16x64, 32x32, 16x32 and 8x32 (more rows: more FMAs per B load; past ~100 vec4
+// accumulators the spills win). Matrices of a few rows take 8 rows, so fewer lanes idle.
 function pickSimd(M: number): Omit<SimdConfig, 'lanes'> {
-  if (M <= 8) return { rows: 8, colVec4s: 1 };
-  if (M <= 16) return { rows: 16, colVec4s: 1 };
-  return { rows: 24, colVec4s: 1 };
+  return M <= 8 ? { rows: 8, colVec4s: 1 } : { rows: 24, colVec4s: 1 };
 }
 
 // GPUs: 64x64 tiles (16x16 invocations x 4x4 outputs, a 16-deep k slab: 8 KiB of workgroup
@@ -98,24 +96,32 @@ function matmulCore(a: Tensor, b: Tensor, transA: boolean, transB: boolean, bias
   const wantGrad = isGradEnabled() && (a.requiresGrad || b.requiresGrad || !!bias?.requiresGrad);
   const pre = act !== 'none' && wantGrad ? Tensor.empty(out.shape) : null;
   if (out.size > 0) {
-    const layout: MatmulLayout = { transA, transB, bias: !!bias, activation: act, storePre: !!pre };
     const r = rt();
     const lanes = matmulConfig.variant === 'tiled' ? 0 : simdLanes(r);
     if (matmulConfig.variant === 'simd' && !lanes) throw new Error('matmul: the simd kernel needs a CPU adapter with fixed-size subgroups');
     const nb = numel(batch);
-    const tiles = tiledGrid(TILED_LARGE, M, N);
-    const tcfg = matmulConfig.tiled ?? (tiles[0] * tiles[1] * nb >= MIN_LARGE_TILES ? TILED_LARGE : TILED_SMALL);
-    const scfg: SimdConfig = { lanes, ...(matmulConfig.simd ?? pickSimd(M)) };
-    const kernel = lanes
-      ? simdMatmulKernel(layout, scfg, { vecA: (transA ? M : K) % 4 === 0, vecB: (transB ? K : N) % 4 === 0, vecC: N % 4 === 0 })
-      : tiledMatmulKernel(layout, tcfg);
-    const [gx, gy] = lanes ? simdGrid(scfg, M, N) : tiledGrid(tcfg, M, N);
+    const layout = { transA, transB };
+    let kernel, gx: number, gy: number;
+    if (lanes) {
+      const cfg: SimdConfig = { lanes, ...(matmulConfig.simd ?? pickSimd(M)) };
+      kernel = simdMatmulKernel(layout, cfg, { vecA: (transA ? M : K) % 4 === 0, vecB: (transB ? K : N) % 4 === 0, vecC: N % 4 === 0 });
+      [gx, gy] = simdGrid(cfg, M, N);
+    } else {
+      const [lx, ly] = tiledGrid(TILED_LARGE, M, N);
+      const cfg = matmulConfig.tiled ?? (lx * ly * nb >= MIN_LARGE_TILES ? TILED_LARGE : TILED_SMALL);
+      kernel = tiledMatmulKernel(layout, cfg);
+      [gx, gy] = tiledGrid(cfg, M, N);
+    }
     const aStrides = padBatch(broadcastStrides(aBatch, batch).map((s) => s * M * K), 0);
     const bStrides = padBatch(broadcastStrides(bBatch, batch).map((s) => s * K * N), 0);
-    const buffers = [a.binding, b.binding, ...(bias ? [bias.binding] : []), out.binding, ...(pre ? [pre.binding] : [])];
+    // At least 16 bytes bound (pool buffers have 256+): a vec4 view of an empty operand needs one vec4.
+    const bind = (t: Tensor) => ({ buffer: t.buffer, bytes: Math.max(16, t.size * 4) });
+    // Unused Bias / Z slots get stand-ins: A (read-only, like Bias) and the scratch buffer.
+    const buffers = [bind(a), bind(b), bind(bias ?? a), bind(out), pre ? bind(pre) : { buffer: r.scratch, bytes: 256 }];
+    const flags = (bias ? MM_FLAG_BIAS : 0) | (pre ? MM_FLAG_STORE_PRE : 0);
     const label = `matmul ${desc}${bias ? ' + bias' : ''}${act !== 'none' ? ` ${act}` : ''}`;
     for (let z0 = 0; z0 < nb; z0 += 65535) {
-      const meta = [M, N, K, z0, ...padBatch(batch, 1), ...aStrides, ...bStrides];
+      const meta = [M, N, K, z0, ...padBatch(batch, 1), ...aStrides, ...bStrides, flags, MM_ACTIVATION_CODE[act]];
       r.dispatch(kernel, { label, buffers, meta, workgroups: [gx, gy, Math.min(65535, nb - z0)] });
     }
   }

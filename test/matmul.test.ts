@@ -1,0 +1,217 @@
+// matmul: forward against the float64 reference (transposes, batch broadcasting, 1-D operands,
+// fused bias + activation) on shapes that are not tile multiples, with both kernels (the CPU
+// simd one, when the adapter has it, and the GPU tiled one); backward against finite differences.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { matmul, tensor, noGrad, type Tensor } from '../src/index.js';
+import { matmulConfig } from '../src/tensor/ops/matmul.js';
+import { arr, matmulRef, type Arr } from '../src/tensor/reference/index.js';
+import { setup, rng, randArray, assertClose, toTensor, gradCheck } from './harness.js';
+
+test.before(setup);
+const _t = test;
+const ttest = ((name: string, fn: () => unknown) => _t(name, async () => { const t0 = performance.now(); await fn(); console.log('TIME', (performance.now() - t0).toFixed(0), name); })) as unknown as typeof test;
+
+
+type Variant = typeof matmulConfig.variant;
+let variants: Variant[] = ['tiled'];
+test.before(async () => {
+  // The simd kernel exists only on CPU adapters with fixed-size subgroups (lavapipe).
+  matmulConfig.variant = 'simd';
+  try {
+    noGrad(() => matmul(tensor([[1]]), tensor([[1]])).dispose());
+    variants = ['simd', 'tiled'];
+  } catch { /* not available here */ }
+  matmulConfig.variant = 'auto';
+});
+
+async function withVariant(v: Variant, fn: () => Promise<void>): Promise<void> {
+  matmulConfig.variant = v;
+  try {
+    await fn();
+  } finally {
+    matmulConfig.variant = 'auto';
+  }
+}
+
+const rand = (r: () => number, shape: number[]) => arr(shape, randArray(r, shape.reduce((p, d) => p * d, 1)));
+const stored = (rows: number, cols: number, trans: boolean) => (trans ? [cols, rows] : [rows, cols]);
+
+async function checkForward(a: Arr, b: Arr, opts: { transA?: boolean; transB?: boolean; bias?: Arr; activation?: 'none' | 'gelu' | 'geluTanh' | 'relu' }, what: string) {
+  const ta = toTensor(a), tb = toTensor(b), tbias = opts.bias ? toTensor(opts.bias) : undefined;
+  const y = matmul(ta, tb, { transA: opts.transA, transB: opts.transB, bias: tbias, activation: opts.activation });
+  const ref = matmulRef(a, b, opts);
+  assert.equal([...y.shape], ref.shape, `${what}: shape`);
+  const K = opts.transA ? a.shape[a.shape.length - 2]! : a.shape[a.shape.length - 1]!;
+  assertClose(await y.data(), ref.data, { atol: 2e-6 * K + 1e-6, rtol: 1e-5, what });
+  [ta, tb, tbias, y].forEach((t) => t?.dispose());
+}
+
+// M x K x N, none a multiple of any tile, and some with every axis a multiple of 4 (vec4 paths).
+const shapes2d: [number, number, number][] = [[1, 1, 1], [37, 29, 53], [65, 64, 197], [32, 64, 48]];
+
+for (const v of ['simd', 'tiled'] as Variant[]) {
+  ttest(`${v} kernel: 2-D products match the reference for every transpose combination`, async () => {
+    if (!variants.includes(v)) return;
+    await withVariant(v, async () => {
+      const r = rng(17);
+      for (const [M, K, N] of shapes2d) {
+        for (const transA of [false, true]) {
+          for (const transB of [false, true]) {
+            const a = rand(r, stored(M, K, transA)), b = rand(r, stored(K, N, transB));
+            await checkForward(a, b, { transA, transB }, `${v} ${M}x${K}x${N} transA=${transA} transB=${transB}`);
+          }
+        }
+      }
+    });
+  });
+
+  ttest(`${v} kernel: batched products broadcast batch dims without copies`, async () => {
+    if (!variants.includes(v)) return;
+    await withVariant(v, async () => {
+      const r = rng(23);
+      const cases: [number[], number[], boolean, boolean][] = [
+        [[2, 3, 5, 7], [3, 7, 9], false, false],
+        [[4, 1, 6, 5], [1, 3, 8, 5], false, true],
+        [[3, 9, 4], [9, 12], true, false],
+        [[6, 8], [2, 3, 8, 4], false, false],
+        [[2, 1, 3, 1, 5, 4], [1, 2, 1, 2, 4, 3], false, false],
+        [[2, 12, 16], [2, 8, 12], true, true],
+      ];
+      for (const [sa, sb, transA, transB] of cases) {
+        await checkForward(rand(r, sa), rand(r, sb), { transA, transB }, `${v} [${sa}] @ [${sb}] transA=${transA} transB=${transB}`);
+      }
+    });
+  });
+
+  ttest(`${v} kernel: the fused bias and activations match the reference`, async () => {
+    if (!variants.includes(v)) return;
+    await withVariant(v, async () => {
+      const r = rng(29);
+      for (const activation of ['none', 'relu', 'gelu', 'geluTanh'] as const) {
+        for (const [M, K, N] of [[19, 23, 31], [24, 16, 40]] as const) {
+          await checkForward(rand(r, [M, K]), rand(r, [N, K]), { transB: true, bias: rand(r, [N]), activation }, `${v} ${M}x${K}x${N} bias ${activation}`);
+        }
+      }
+      await checkForward(rand(r, [2, 7, 5]), rand(r, [5, 6]), { activation: 'gelu' }, `${v} batched gelu without bias`);
+    });
+  });
+}
+
+ttest('simd kernel: other tiling knobs give the same products', async () => {
+  if (!variants.includes('simd')) return;
+  const r = rng(31);
+  const a = rand(r, [45, 29]), b = rand(r, [29, 70]), at = rand(r, [36, 44]), bt = rand(r, [68, 36]);
+  await withVariant('simd', async () => {
+    for (const [rows, colVec4s] of [[16, 2], [32, 1]] as const) {
+      matmulConfig.simd = { rows, colVec4s };
+      try {
+        await checkForward(a, b, {}, `rows=${rows} colVec4s=${colVec4s}`);
+        await checkForward(at, bt, { transA: true, transB: true }, `rows=${rows} colVec4s=${colVec4s} (vec4 transposed)`);
+      } finally {
+        matmulConfig.simd = null;
+      }
+    }
+  });
+});
+
+ttest('1-D operands behave like torch.matmul', async () => {
+  const r = rng(37);
+  await checkForward(rand(r, [7]), rand(r, [7, 5]), {}, 'vector @ matrix');
+  await checkForward(rand(r, [6, 7]), rand(r, [7]), {}, 'matrix @ vector');
+  await checkForward(rand(r, [9]), rand(r, [9]), {}, 'vector @ vector');
+  await checkForward(rand(r, [4]), rand(r, [3, 4, 6]), {}, 'vector @ batched matrix');
+  await checkForward(rand(r, [2, 3, 5]), rand(r, [5]), {}, 'batched matrix @ vector');
+  const y = matmul(tensor([1, 2, 3]), tensor([4, 5, 6]));
+  assert.equal([...y.shape], []);
+  assert.is(await y.item(), 32);
+});
+
+ttest('backward matches finite differences for every transpose combination', async () => {
+  const r = rng(41);
+  for (const transA of [false, true]) {
+    for (const transB of [false, true]) {
+      const a = rand(r, stored(5, 7, transA)), b = rand(r, stored(7, 6, transB));
+      await gradCheck({
+        inputs: [a, b],
+        gpu: (x, y) => matmul(x, y, { transA, transB }),
+        ref: (x, y) => matmulRef(x, y, { transA, transB }),
+        what: `matmul transA=${transA} transB=${transB}`,
+      });
+    }
+  }
+});
+
+ttest('backward sums over broadcast batch dims (both kernels)', async () => {
+  for (const v of variants) {
+    await withVariant(v, async () => {
+      const r = rng(43);
+      const cases: [number[], number[], boolean, boolean][] = [
+        [[2, 3, 4, 5], [3, 5, 2], false, false],
+        [[3, 1, 4, 5], [1, 2, 3, 5], false, true],
+        [[4, 3], [2, 4, 5], true, false],
+      ];
+      for (const [sa, sb, transA, transB] of cases) {
+        await gradCheck({
+          inputs: [rand(r, sa), rand(r, sb)],
+          gpu: (x, y) => matmul(x, y, { transA, transB }),
+          ref: (x, y) => matmulRef(x, y, { transA, transB }),
+          what: `${v} [${sa}] @ [${sb}]`,
+        });
+      }
+    });
+  }
+});
+
+ttest('backward through the fused bias and each activation', async () => {
+  const r = rng(47);
+  for (const activation of ['relu', 'gelu', 'geluTanh', 'none'] as const) {
+    await gradCheck({
+      inputs: [rand(r, [2, 3, 6]), rand(r, [5, 6]), rand(r, [5])],
+      gpu: (x, w, bias) => matmul(x, w, { transB: true, bias, activation }),
+      ref: (x, w, bias) => matmulRef(x, w, { transB: true, bias, activation }),
+      what: `matmul + bias + ${activation}`,
+    });
+  }
+});
+
+ttest('backward through 1-D operands', async () => {
+  const r = rng(53);
+  await gradCheck({ inputs: [rand(r, [5]), rand(r, [5, 4])], gpu: (x, y) => matmul(x, y), ref: (x, y) => matmulRef(x, y), what: 'vector @ matrix' });
+  await gradCheck({ inputs: [rand(r, [3, 5]), rand(r, [5])], gpu: (x, y) => matmul(x, y), ref: (x, y) => matmulRef(x, y), what: 'matrix @ vector' });
+});
+
+ttest('no pre-activation copy is kept when gradients are off', async () => {
+  const r = rng(59);
+  const a = toTensor(rand(r, [4, 8]), true), b = toTensor(rand(r, [8, 4]));
+  const y = noGrad(() => matmul(a, b, { activation: 'gelu' }));
+  assert.is(y.node, null);
+  const y2 = matmul(a, b, { activation: 'gelu' });
+  assert.ok(y2.node);
+  [a, b, y, y2].forEach((t) => t.dispose());
+});
+
+ttest('errors name the op and both shapes', () => {
+  const a = tensor(new Float32Array(6), { shape: [2, 3] });
+  const b = tensor(new Float32Array(8), { shape: [4, 2] });
+  assert.throws(() => matmul(a, b), /matmul: inner dimensions differ: \[2, 3\] has 3 columns, \[4, 2\] has 4 rows/);
+  assert.throws(() => matmul(a, b, { transA: true }), /matmul: inner dimensions differ: \[2, 3\] \(transposed\) has 2 columns, \[4, 2\] has 4 rows/);
+  const c = tensor(new Float32Array(12), { shape: [3, 4] });
+  assert.throws(() => matmul(a, c, { bias: tensor([1, 2]) }), /matmul: bias must have shape \[4\].*got \[2\]/);
+  const d = tensor(new Float32Array(24), { shape: [2, 3, 4] });
+  const e = tensor(new Float32Array(36), { shape: [3, 3, 4] });
+  assert.throws(() => matmul(d, e, { transB: true }), /matmul: shapes \[2\] and \[3\] cannot be broadcast/);
+  assert.throws(() => matmul(tensor(1), c), /matmul: operands must have rank >= 1/);
+  assert.throws(() => matmul(tensor([1, 2, 3]), c, { transA: true }), /matmul: transA\/transB need an operand of rank >= 2/);
+  const big = tensor(new Float32Array(4), { shape: [1, 1, 1, 1, 1, 2, 2] });
+  assert.throws(() => matmul(big, big), /matmul: at most 4 batch dimensions/);
+});
+
+ttest('a product with an empty inner dimension is zero (plus the bias)', async () => {
+  const a = tensor(new Float32Array(0), { shape: [3, 0] });
+  const b = tensor(new Float32Array(0), { shape: [0, 2] });
+  assertClose(await matmul(a, b).data(), [0, 0, 0, 0, 0, 0]);
+  assertClose(await matmul(a, b, { bias: tensor([1, -2]), activation: 'relu' }).data(), [1, 0, 1, 0, 1, 0]);
+});
+
+test.run();
