@@ -128,6 +128,14 @@ export class Tensor {
     return { buffer: this.storage.buffer, bytes: this.size * 4 };
   }
 
+  /**
+   * Binding for kernels that read and write whole vec4s: the range rounded up to 16 bytes (pool
+   * buffers are multiples of 256 bytes, so this stays inside the buffer).
+   */
+  get binding4(): { buffer: GPUBuffer; bytes: number } {
+    return { buffer: this.storage.buffer, bytes: Math.ceil(this.size / 4) * 16 };
+  }
+
   /** Frees the GPU memory (shared storage is freed when its last view is disposed). */
   dispose(): void {
     if (!this._storage) return;

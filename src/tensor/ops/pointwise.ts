@@ -13,6 +13,9 @@ import { sumTo } from './reduce.js';
 
 const WG = 256;
 const groups = (n: number) => grid(Math.ceil(n / WG));
+/** Flat kernels handle four elements per invocation (see src/shaders/pointwise.ts). */
+const vec4s = (n: number) => Math.ceil(n / 4);
+const groups4 = (n: number) => groups(vec4s(n));
 
 function checkLive(op: string, ...ts: Tensor[]): void {
   for (const t of ts) {
@@ -23,7 +26,7 @@ function checkLive(op: string, ...ts: Tensor[]): void {
 /** A tensor of `shape` filled with `value`. */
 export function fill(shape: Shape, value: number): Tensor {
   const out = Tensor.empty(shape);
-  rt().dispatch(fillKernel(), { label: `fill ${fmt(shape)}`, buffers: [out.binding], meta: [out.size, f32bits(value)], workgroups: groups(out.size) });
+  rt().dispatch(fillKernel(), { label: `fill ${fmt(shape)}`, buffers: [out.binding4], meta: [vec4s(out.size), f32bits(value)], workgroups: groups4(out.size) });
   return out;
 }
 
@@ -32,15 +35,15 @@ export function unary(op: string, x: Tensor): Tensor {
   if (!def) throw new Error(`unknown unary op ${op}`);
   checkLive(op, x);
   const y = Tensor.empty(x.shape);
-  rt().dispatch(unaryKernel(op), { label: `${op} ${fmt(x.shape)}`, buffers: [x.binding, y.binding], meta: [x.size], workgroups: groups(x.size) });
+  rt().dispatch(unaryKernel(op), { label: `${op} ${fmt(x.shape)}`, buffers: [x.binding4, y.binding4], meta: [vec4s(x.size)], workgroups: groups4(x.size) });
   if (!def.dx) return y;
   return record(y, op, [x], (g) => {
     const gx = Tensor.empty(x.shape);
     rt().dispatch(unaryBackwardKernel(op), {
       label: `${op} backward ${fmt(x.shape)}`,
-      buffers: [x.binding, y.binding, g.binding, gx.binding],
-      meta: [x.size],
-      workgroups: groups(x.size),
+      buffers: [x.binding4, y.binding4, g.binding4, gx.binding4],
+      meta: [vec4s(x.size)],
+      workgroups: groups4(x.size),
     });
     return [gx];
   });
@@ -49,29 +52,50 @@ export function unary(op: string, x: Tensor): Tensor {
 function scalarOp(op: string, x: Tensor, s: number, scalarFirst: boolean): Tensor {
   const def = BINARY[op]!;
   const y = Tensor.empty(x.shape);
-  const meta = [x.size, 0, f32bits(s)];
-  rt().dispatch(scalarKernel(op, scalarFirst), { label: `${op} ${fmt(x.shape)} with scalar ${s}`, buffers: [x.binding, y.binding], meta, workgroups: groups(x.size) });
+  const meta = [vec4s(x.size), 0, f32bits(s)];
+  rt().dispatch(scalarKernel(op, scalarFirst), { label: `${op} ${fmt(x.shape)} with scalar ${s}`, buffers: [x.binding4, y.binding4], meta, workgroups: groups4(x.size) });
   if (!(scalarFirst ? def.db : def.da)) return y;
   return record(y, op, [x], (g) => {
     const gx = Tensor.empty(x.shape);
     rt().dispatch(scalarBackwardKernel(op, scalarFirst), {
       label: `${op} backward ${fmt(x.shape)} with scalar ${s}`,
-      buffers: [x.binding, y.binding, g.binding, gx.binding],
+      buffers: [x.binding4, y.binding4, g.binding4, gx.binding4],
       meta,
-      workgroups: groups(x.size),
+      workgroups: groups4(x.size),
     });
     return [gx];
   });
 }
 
+/**
+ * Meta for the strided kernels: [n, rank, extra, shape[8], strides of each operand[8]...].
+ * Adjacent dimensions that every operand walks contiguously (or broadcasts together) are merged
+ * first, so the kernel's index loop usually runs over two or three dimensions, not eight.
+ */
 function stridedMeta(op: string, n: number, outShape: Shape, operands: Shape[], extra: number[] = []): number[] {
   if (outShape.length > MAX_RANK) throw new ShapeError(op, `rank ${outShape.length} exceeds the supported ${MAX_RANK}`);
+  const strides = operands.map((s) => broadcastStrides(s, outShape));
+  const shape: number[] = [];
+  const merged: number[][] = operands.map(() => []);
+  for (let d = 0; d < outShape.length; d++) {
+    const size = outShape[d]!;
+    if (size === 1) continue; // a size-1 dimension contributes nothing to any offset
+    const last = shape.length - 1;
+    const canMerge = last >= 0 && strides.every((st, k) => merged[k]![last] === st[d]! * size);
+    if (canMerge) {
+      shape[last]! *= size;
+      strides.forEach((st, k) => (merged[k]![last] = st[d]!));
+    } else {
+      shape.push(size);
+      strides.forEach((st, k) => merged[k]!.push(st[d]!));
+    }
+  }
   const meta = new Array<number>(3 + MAX_RANK * (1 + operands.length)).fill(0);
   meta[0] = n;
-  meta[1] = outShape.length;
+  meta[1] = shape.length;
   extra.forEach((v, i) => (meta[2 + i] = v));
-  outShape.forEach((d, i) => (meta[3 + i] = d));
-  operands.forEach((s, k) => broadcastStrides(s, outShape).forEach((st, i) => (meta[3 + MAX_RANK * (k + 1) + i] = st)));
+  shape.forEach((d, i) => (meta[3 + i] = d));
+  merged.forEach((st, k) => st.forEach((v, i) => (meta[3 + MAX_RANK * (k + 1) + i] = v)));
   return meta;
 }
 
@@ -87,8 +111,9 @@ export function binary(op: string, a: Tensor | number, b: Tensor | number): Tens
   const flat = sameShape(a.shape, b.shape);
   const y = Tensor.empty(outShape);
   const label = `${op} ${fmt(a.shape)} ${fmt(b.shape)}`;
-  const meta = flat ? [y.size] : stridedMeta(op, y.size, outShape, [a.shape, b.shape]);
-  rt().dispatch(binaryKernel(op, flat), { label, buffers: [a.binding, b.binding, y.binding], meta, workgroups: groups(y.size) });
+  const meta = flat ? [vec4s(y.size)] : stridedMeta(op, y.size, outShape, [a.shape, b.shape]);
+  const bind = (t: Tensor) => (flat ? t.binding4 : t.binding);
+  rt().dispatch(binaryKernel(op, flat), { label, buffers: [bind(a), bind(b), bind(y)], meta, workgroups: flat ? groups4(y.size) : groups(y.size) });
   if (!def.da && !def.db) return y;
   return record(y, op, [a, b], (g) => {
     const needA = a.requiresGrad, needB = b.requiresGrad;
@@ -96,14 +121,14 @@ export function binary(op: string, a: Tensor | number, b: Tensor | number): Tens
     const gb = needB ? Tensor.empty(outShape) : null;
     // Word 2 tells the kernel which gradients to write (bit 0: a, bit 1: b).
     const flags = (needA ? 1 : 0) | (needB ? 2 : 0);
-    const m = flat ? [y.size, 0, flags] : [...meta];
+    const m = flat ? [vec4s(y.size), 0, flags] : [...meta];
     m[2] = flags;
-    const unused = { buffer: rt().scratch, bytes: 4 };
+    const unused = { buffer: rt().scratch, bytes: 16 };
     rt().dispatch(binaryBackwardKernel(op, flat), {
       label: `${label} backward`,
-      buffers: [a.binding, b.binding, y.binding, g.binding, ga?.binding ?? unused, gb?.binding ?? unused],
+      buffers: [bind(a), bind(b), bind(y), bind(g), ga ? bind(ga) : unused, gb ? bind(gb) : unused],
       meta: m,
-      workgroups: groups(y.size),
+      workgroups: flat ? groups4(y.size) : groups(y.size),
     });
     return [ga && reduceToShape(ga, a.shape), gb && reduceToShape(gb, b.shape)];
   });
