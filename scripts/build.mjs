@@ -11,6 +11,8 @@ const common = { bundle: true, format: 'esm', target: 'es2022', sourcemap: true,
 // `webgpu` is only ever imported dynamically and only in Node (see src/tensor/device.ts).
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/node/index.js', platform: 'node', external: ['webgpu'] });
 await build({ ...common, entryPoints: ['src/index.ts'], outfile: 'dist/browser/webfam.js', platform: 'browser', external: ['webgpu', 'node:*'], minify: true });
+// The training CLI (train.js at the top level loads it).
+await build({ ...common, entryPoints: ['src/train/run.ts'], outfile: 'dist/node/train.js', platform: 'node', external: ['webgpu', 'sharp'] });
 
 if (!args.has('--tests') && !args.has('--bench') && !args.has('--examples')) {
   // Declarations for package consumers; typecheck happens in `npm test`.

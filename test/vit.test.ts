@@ -42,7 +42,7 @@ function referenceForward(p: P, cfg: VisionTransformer['config'], img: Float64Ar
   if (cfg.noEmbedClass) {
     x = [cls, ...regs, ...patches.map((row, n) => row.map((v, e) => v + pos[n * D + e]!))];
   } else {
-    x = [cls, ...patches].map((row, n) => row.map((v, e) => v + pos[n * D + e]!));
+    x = [cls, ...regs, ...patches].map((row, n) => row.map((v, e) => v + pos[n * D + e]!));
   }
   const T = x.length;
   const keep = mask ? [...Array(1 + R).fill(1), ...mask] : Array(T).fill(1);

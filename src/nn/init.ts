@@ -6,7 +6,8 @@ import type { Tensor } from '../tensor/tensor.js';
 import { rt } from '../tensor/device.js';
 import { f32bits, grid } from '../tensor/runtime.js';
 import { fmt } from '../tensor/shape.js';
-import { erf64, fillKernel } from '../shaders/pointwise.js';
+import { erf64 } from '../shaders/pointwise.js';
+import { fillInto } from '../tensor/ops/pointwise.js';
 
 // mulberry32: small, fast, and good enough for weight initialisation.
 let state = 0x9e3779b9;
@@ -90,8 +91,7 @@ export function truncNormal_(t: Tensor, opts: TruncNormalOptions = {}): Tensor {
 /** Fills `t` with `value` (on the GPU, no upload). */
 export function constant_(t: Tensor, value: number): Tensor {
   live('constant_', t);
-  rt().dispatch(fillKernel(), { label: `init.constant_ ${fmt(t.shape)}`, buffers: [t.binding], meta: [t.size, f32bits(value)], workgroups: grid(Math.ceil(t.size / 256)) });
-  return t;
+  return fillInto(t, value, `init.constant_ ${fmt(t.shape)}`);
 }
 
 export const zeros_ = (t: Tensor): Tensor => constant_(t, 0);

@@ -50,14 +50,17 @@ export async function relevanceMap(model: VisionTransformer, x: Tensor, opts: { 
   return { output, classes, patchMap, map };
 }
 
-/** The rollout rule on an existing forward pass (synchronous; `classes` known). */
-export function relevanceFromAttention(model: VisionTransformer, output: ViTOutput, classes: Int32Array, imageSize: number): { patchMap: Tensor; map: Tensor } {
+/**
+ * The rollout rule on an existing forward pass (synchronous). `classes` null explains each
+ * image's predicted class: Σ_b max_c logit_b[c] has exactly the gradient of Σ_b logit_b[argmax],
+ * so nothing has to be read back from the GPU.
+ */
+export function relevanceFromAttention(model: VisionTransformer, output: ViTOutput, classes: Int32Array | null, imageSize: number): { patchMap: Tensor; map: Tensor } {
   const logits = output.logits!;
   const attn = output.attention;
   if (!attn || attn.length === 0) throw new Error('relevanceFromAttention: the forward pass was run without returnAttention');
   const [B, C] = logits.shape as [number, number];
-  const sel = oneHot(classes, C);
-  const y = logits.mul(sel).sum();
+  const y = classes ? logits.mul(oneHot(classes, C)).sum() : logits.max(-1).sum();
   const grads = grad(y, attn, { retainGraph: true });
   const T = attn[0]!.shape[2]!;
   let R = eye(T).reshape(1, T, T).expand(B, T, T);
@@ -91,9 +94,11 @@ export const DEFAULT_RELEVANCE_WEIGHTS: RelevanceLossWeights = { background: 2, 
  * L_bg = mean((S ⊙ (1−M))²), L_fg = mean((S ⊙ M − M)²), L_cls = CE(z/T, argmax z);
  * total = 0.8·(w_bg·L_bg + w_fg·L_fg) + w_cls·L_cls.
  */
-export function relevanceLosses(map: Tensor, mask: Tensor, logits: Tensor, predicted: Int32Array, w: RelevanceLossWeights = DEFAULT_RELEVANCE_WEIGHTS): { background: Tensor; foreground: Tensor; classification: Tensor; total: Tensor } {
+export function relevanceLosses(map: Tensor, mask: Tensor, logits: Tensor, w: RelevanceLossWeights = DEFAULT_RELEVANCE_WEIGHTS): { background: Tensor; foreground: Tensor; classification: Tensor; total: Tensor } {
   const background = map.mul(mask.neg().add(1)).square().mean();
   const foreground = map.mul(mask).sub(mask).square().mean();
+  // The model's own current prediction is the target (computed on the GPU, no read-back).
+  const predicted = noGrad(() => logits.argmax(-1));
   const classification = crossEntropy(logits.div(w.temperature), predicted);
   const total = background.mul(w.background).add(foreground.mul(w.foreground)).mul(0.8).add(classification.mul(w.classification));
   return { background, foreground, classification, total };

@@ -177,7 +177,8 @@ export class VisionTransformer extends Module {
     // Registration order = timm's state-dict order.
     this.cls_token = this.param('cls_token', truncNormal_(Tensor.empty([1, 1, c.embedDim]), { std: 1e-6 }));
     this.reg_token = c.regTokens ? this.param('reg_token', truncNormal_(Tensor.empty([1, c.regTokens, c.embedDim]), { std: 1e-6 })) : null;
-    const posLen = c.noEmbedClass ? patches : patches + 1;
+    // timm: position embeddings cover every prefix token unless no_embed_class.
+    const posLen = c.noEmbedClass ? patches : patches + 1 + c.regTokens;
     this.pos_embed = this.param('pos_embed', truncNormal_(Tensor.empty([1, posLen, c.embedDim]), { std: 0.02 }));
     this.patch_embed = this.module('patch_embed', new PatchEmbed(c.patchSize, c.inChans, c.embedDim));
     const blocks: Block[] = [];
@@ -200,7 +201,7 @@ export class VisionTransformer extends Module {
   /** Position embeddings for a grid of `grid`×`grid` patches (bicubic resize when it differs). */
   positionEmbedding(grid: number): Tensor {
     const c = this.config;
-    const prefix = c.noEmbedClass ? 0 : 1;
+    const prefix = c.noEmbedClass ? 0 : 1 + c.regTokens;
     const stored = this.pos_embed.shape[1]! - prefix;
     const storedGrid = Math.round(Math.sqrt(stored));
     if (storedGrid === grid) return this.pos_embed;

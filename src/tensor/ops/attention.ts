@@ -122,9 +122,8 @@ export function maskedSoftmax(s: Tensor, m: Tensor): Tensor {
   const e = s.sub(shift).minimum(80).exp().mul(m);
   const z = e.sum(-1, true);
   const safeZ = where(z.gt(0), z, 1);
-  const a = e.div(safeZ);
-  [kept, shift].forEach((t) => t.dispose());
-  return a;
+  // kept and shift are read by the backward of `sub`; the graph (or tidy) frees them.
+  return e.div(safeZ);
 }
 
 /**

@@ -25,8 +25,13 @@ function checkLive(op: string, ...ts: Tensor[]): void {
 
 /** A tensor of `shape` filled with `value`. */
 export function fill(shape: Shape, value: number): Tensor {
-  const out = Tensor.empty(shape);
-  rt().dispatch(fillKernel(), { label: `fill ${fmt(shape)}`, buffers: [out.binding4], meta: [vec4s(out.size), f32bits(value)], workgroups: groups4(out.size) });
+  return fillInto(Tensor.empty(shape), value);
+}
+
+/** Overwrites every element of `out` with `value` (no autograd; for initialisers). */
+export function fillInto(out: Tensor, value: number, label = `fill ${fmt(out.shape)}`): Tensor {
+  checkLive('fill', out);
+  rt().dispatch(fillKernel(), { label, buffers: [out.binding4], meta: [vec4s(out.size), f32bits(value)], workgroups: groups4(out.size) });
   return out;
 }
 

@@ -1,0 +1,396 @@
+// `node train.js`: data, model, optimiser and the training loop — checkpoint every epoch (atomic),
+// resume (optimiser, schedule position and RNG included), Ctrl-C saves and exits, a NaN/Inf loss
+// stops the run keeping the last good checkpoint — then test metrics, pictures and a summary.
+import { existsSync, mkdirSync } from 'node:fs';
+import { writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { init, type AdapterDescription } from '../tensor/device.js';
+import { Tensor, tensor, tidy } from '../tensor/tensor.js';
+import { getRngState, manualSeed, setRngState, type RngState } from '../tensor/ops/random.js';
+import { AdamW, stateFromTensors, stateToTensors } from '../nn/optim.js';
+import { clipGradNorm } from '../nn/clip.js';
+import { cosineSchedule } from '../nn/schedule.js';
+import { manualSeed as initSeed } from '../nn/init.js';
+import type { Module } from '../nn/module.js';
+import { loadSafetensorsFile, saveSafetensorsFile } from '../io/safetensors.js';
+import { syntheticDataset } from '../data/synthetic.js';
+import { DataLoader } from '../data/loader.js';
+import type { ImageDataset, NormalizeOption } from '../data/dataset.js';
+import { validateFolder, waterbirdsDataset } from '../data/waterbirds.js';
+import { vitConfig, type PresetName } from '../vit/config.js';
+import { VisionTransformer } from '../vit/vit.js';
+import { IFAM } from '../vit/ifam.js';
+import { loadWeights } from '../vit/weights.js';
+import { DEFAULT_PART_LOSS_WEIGHTS } from '../vit/part_losses.js';
+import { parseArgs, helpText, UsageError, type Args } from './args.js';
+import { batchLoss, buildModel, type LossWeights, type Method, type ModelSpec } from './methods.js';
+import { evaluate, pictureIndices, type EvalResult } from './evaluate.js';
+import { saveCurves, saveSamplePicture, type CurvePoint } from './pictures.js';
+import { Progress } from './progress.js';
+
+/** Images from scratch are normalised around the middle grey; pretrained weights want ImageNet's. */
+const SCRATCH_NORMALIZATION = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } as const;
+
+interface Phase {
+  name: 'train' | 'baseline' | 'relevance';
+  loss: Method | 'relevance';
+  epochs: number;
+  lr: number;
+}
+
+interface Progression {
+  phase: number;
+  epoch: number;
+  /** Batches of `epoch` already done (nonzero after Ctrl-C mid-epoch). */
+  batch: number;
+  globalStep: number;
+  trainSeconds: number;
+  imagesSeen: number;
+  rng: RngState;
+  history: (CurvePoint & { phase: string })[];
+  lossSum: number;
+  lossCount: number;
+}
+
+interface DataSplits {
+  train: ImageDataset;
+  val: ImageDataset;
+  test: ImageDataset;
+  normalize: NormalizeOption;
+  description: string;
+}
+
+function log(msg: string): void {
+  process.stderr.write(`${msg}\n`);
+}
+
+async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
+  await rename(tmp, path);
+}
+
+async function openData(args: Args, pretrained: boolean): Promise<DataSplits> {
+  if (!args.data) {
+    const common = { imageSize: args['image-size'], seed: 0, agreement: args.agreement };
+    return {
+      train: syntheticDataset({ ...common, split: 'train', size: args['train-size'] }),
+      val: syntheticDataset({ ...common, split: 'val', size: args['val-size'] }),
+      test: syntheticDataset({ ...common, split: 'test', size: args['test-size'] }),
+      normalize: pretrained ? 'imagenet' : SCRATCH_NORMALIZATION,
+      description: `embedded synthetic benchmark (${args['train-size']}/${args['val-size']}/${args['test-size']} images, ${args['image-size']} px, ${Math.round(args.agreement * 100)}% background agreement in train)`,
+    };
+  }
+  // Bad data fails here, before any training: every row is read and every image decoded.
+  const report = await validateFolder(args.data, { skipBad: args['skip-bad'] });
+  if (args['skip-bad'] && report.skipped.length) log(`data: ${report.summary}`);
+  const open = (split: 'train' | 'val' | 'test') => waterbirdsDataset(args.data!, { split, imageSize: args['image-size'], skipBad: args['skip-bad'], report });
+  const [train, val, test] = await Promise.all([open('train'), open('val'), open('test')]);
+  return { train, val, test, normalize: 'imagenet', description: `${args.data} (${train.length}/${val.length}/${test.length} images)` };
+}
+
+function modelSpec(args: Args, numClasses: number): ModelSpec {
+  const preset = args.model as PresetName;
+  const vit = vitConfig(preset, { imageSize: args['image-size'] });
+  const method = args.method as Method;
+  return {
+    method, preset, vit, numClasses,
+    ...(method === 'ifam' ? { ifam: { parts: args.parts, tau: args.tau, partDropout: args['part-dropout'], jointGrad: args['joint-grad'] } } : {}),
+  };
+}
+
+function lossWeights(args: Args): LossWeights {
+  return {
+    labelSmoothing: args['label-smoothing'],
+    stage1: args['w-stage1'],
+    stage2: args['w-stage2'],
+    parts: {
+      ...DEFAULT_PART_LOSS_WEIGHTS,
+      presence: args['w-presence'], equivariance: args['w-equivariance'], orthogonality: args['w-orthogonality'],
+      totalVariation: args['w-tv'], backgroundPresence: args['w-background'], entropy: args['w-entropy'],
+    },
+    relevance: { background: args['w-bg'], foreground: args['w-fg'], classification: args['w-cls'], temperature: args.temperature },
+  };
+}
+
+/** Decay matrices; not biases, norms, tokens, position embeddings, prototypes, LayerScale. */
+function paramGroups(model: Module, weightDecay: number) {
+  const decay: Tensor[] = [], plain: Tensor[] = [];
+  for (const [name, p] of model.namedParameters()) {
+    const noDecay = p.rank < 2 || /(^|\.)(cls_token|reg_token|pos_embed|prototypes)$/.test(name);
+    (noDecay ? plain : decay).push(p);
+  }
+  return [{ params: decay, weightDecay }, { params: plain, weightDecay: 0 }];
+}
+
+async function saveCheckpoint(path: string, model: Module, opt: AdamW, spec: ModelSpec, prog: Progression, normalize: NormalizeOption, classNames: readonly string[]): Promise<void> {
+  const { tensors, metadata } = stateToTensors(opt.stateDict());
+  await saveSafetensorsFile(path, { ...model.stateDict(), ...tensors }, {
+    ...metadata,
+    'webfam.spec': JSON.stringify(spec),
+    'webfam.progress': JSON.stringify(prog),
+    'webfam.normalize': JSON.stringify(normalize ?? null),
+    'webfam.classes': JSON.stringify(classNames),
+  });
+}
+
+/** Loads a checkpoint written by train.js: its spec, model weights and the raw contents. */
+export async function loadCheckpoint(path: string): Promise<{ spec: ModelSpec; model: Module; metadata: Record<string, string>; tensors: Record<string, Tensor> }> {
+  if (!existsSync(path)) throw new UsageError(`checkpoint ${path} does not exist`);
+  const { tensors, metadata } = await loadSafetensorsFile(path);
+  const specJson = metadata['webfam.spec'];
+  if (!specJson) throw new UsageError(`${path} is not a webfam checkpoint (no "webfam.spec" metadata); for plain timm weights use --weights`);
+  const spec = JSON.parse(specJson) as ModelSpec;
+  const model = buildModel(spec);
+  const own: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(tensors)) if (!k.startsWith('optimizer.')) own[k] = t;
+  model.loadStateDict(own);
+  return { spec, model, metadata, tensors };
+}
+
+function printSummary(result: EvalResult, method: string, extra: string): void {
+  const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '   -  ' : `${(100 * v).toFixed(1).padStart(5)}%`);
+  const lines = [`\n${method} — test split${extra}`, '  group                          accuracy   n'];
+  for (const [g, v] of Object.entries(result.groups)) lines.push(`  ${g.padEnd(30)} ${pct(v.acc)}  ${v.n}`);
+  lines.push(`  ${'average'.padEnd(30)} ${pct(result.avg_acc)}`, `  ${'worst group'.padEnd(30)} ${pct(result.worst_group_acc)}`);
+  if (result.mask_miou !== undefined) {
+    lines.push(`  ${(method === 'ifam' ? 'hard mask' : 'relevance map') + ' mIoU'.padEnd(16)}`.padEnd(32) + ` ${pct(result.mask_miou)}`);
+    lines.push(`  ${'pixel accuracy'.padEnd(30)} ${pct(result.mask_pixel_acc)}`);
+  }
+  if (result.mask_keep_ratio !== undefined) lines.push(`  ${'patches kept by the mask'.padEnd(30)} ${pct(result.mask_keep_ratio)}`);
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+function publicResult(r: EvalResult): Omit<EvalResult, 'samples'> {
+  const { samples: _samples, ...rest } = r;
+  return rest;
+}
+
+async function evalOnly(args: Args, adapter: AdapterDescription): Promise<number> {
+  const { spec, model, metadata, tensors } = await loadCheckpoint(args.eval!);
+  for (const t of Object.values(tensors)) if (!t.name) t.dispose();
+  const normalize = JSON.parse(metadata['webfam.normalize'] ?? 'null') as NormalizeOption;
+  const data = await openData({ ...args, 'image-size': spec.vit.imageSize }, false);
+  const result = await evaluate(spec.method, model, data.test, {
+    batchSize: args['batch-size'], normalize, quiet: args.quiet, label: 'test', noise: args['eval-noise'],
+    relevance: spec.method !== 'ifam', keepSamples: pictureIndices(data.test),
+  });
+  printSummary(result, spec.method, ` (${args.eval})`);
+  if (args.json) process.stdout.write(JSON.stringify({ method: spec.method, checkpoint: args.eval, adapter: adapter.description, test: publicResult(result) }) + '\n');
+  return 0;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  let args: Args;
+  try {
+    args = parseArgs(argv);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      log(`train.js: ${e.message}`);
+      return 2;
+    }
+    throw e;
+  }
+  if (args.help) {
+    process.stdout.write(helpText() + '\n');
+    return 0;
+  }
+  try {
+    const adapter = await init();
+    log(`webfam on ${adapter.description || adapter.device || adapter.vendor} (${adapter.backend})`);
+    if (args.eval) return await evalOnly(args, adapter);
+    return await train(args, adapter);
+  } catch (e) {
+    if (e instanceof UsageError || (e as Error).name === 'DataError' || (e as Error).name === 'SafetensorsError') {
+      log(`train.js: ${(e as Error).message}`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+async function train(args: Args, adapter: AdapterDescription): Promise<number> {
+  const method = args.method as Method;
+  const name = args.name ?? `${method}-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
+  const dir = join(args.out!, name);
+  const ckptPath = join(dir, 'checkpoint.safetensors');
+  if (args.resume && !existsSync(ckptPath)) throw new UsageError(`--resume: ${ckptPath} does not exist (give the --name of an earlier run)`);
+  if (!args.resume && existsSync(ckptPath)) throw new UsageError(`${dir} already holds a run; pass --resume to continue it, or choose another --name`);
+  mkdirSync(join(dir, 'pictures'), { recursive: true });
+
+  const data = await openData(args, !!args.weights);
+  log(`data: ${data.description}`);
+  const spec = modelSpec(args, data.train.numClasses);
+  manualSeed(args.seed);
+  initSeed(args.seed);
+  const model = buildModel(spec);
+  if (args.weights) {
+    const { loadSafetensorsFile: load } = await import('../io/safetensors.js');
+    const contents = await load(args.weights);
+    const targets: [string, VisionTransformer][] = model instanceof IFAM ? [['stage1', model.stage1], ['stage2', model.stage2]] : [['', model as VisionTransformer]];
+    for (const [, vit] of targets) {
+      const r = loadWeights(vit, contents, { strict: true, allowMissing: ['head.'], ignore: ['head.', 'fc_norm.'] });
+      if (r.missing.length) log(`weights: kept fresh ${r.missing.join(', ')}`);
+    }
+    log(`weights: loaded ${args.weights} into ${targets.map(([n]) => n || 'the model').join(' and ')}`);
+  }
+  if (method === 'robustvit' && args.init) {
+    const { model: base } = await loadCheckpoint(args.init);
+    model.loadStateDict(base.stateDict());
+    log(`robustvit: fine-tuning ${args.init}`);
+  }
+  const phases: Phase[] = method === 'robustvit'
+    ? [...(args.init ? [] : [{ name: 'baseline' as const, loss: 'baseline' as const, epochs: args['base-epochs'], lr: args.lr }]), { name: 'relevance', loss: 'relevance', epochs: args.epochs, lr: args['relevance-lr'] }]
+    : [{ name: 'train', loss: method, epochs: args.epochs, lr: args.lr }];
+  const weights = lossWeights(args);
+  const loader = new DataLoader(data.train, {
+    batchSize: args['batch-size'], shuffle: true, seed: args.seed, dropLast: true, normalize: data.normalize,
+    augment: args.augment ? { flip: true } : null, prefetch: 2,
+  });
+  const stepsPerEpoch = loader.batchesPerEpoch;
+  if (stepsPerEpoch === 0) throw new UsageError(`--batch-size ${args['batch-size']} is larger than the ${data.train.length} training images`);
+  const pics = pictureIndices(data.test);
+
+  let prog: Progression = { phase: 0, epoch: 0, batch: 0, globalStep: 0, trainSeconds: 0, imagesSeen: 0, rng: getRngState(), history: [], lossSum: 0, lossCount: 0 };
+  let resumeTensors: Record<string, Tensor> | null = null;
+  let resumeMeta: Record<string, string> | null = null;
+  if (args.resume) {
+    const { tensors, metadata } = await loadSafetensorsFile(ckptPath);
+    const saved = JSON.parse(metadata['webfam.spec'] ?? 'null') as ModelSpec | null;
+    if (!saved || saved.method !== spec.method || saved.preset !== spec.preset || JSON.stringify(saved.vit) !== JSON.stringify(spec.vit)) {
+      throw new UsageError(`--resume: ${ckptPath} was trained with a different method or model; use the same flags as the original run`);
+    }
+    const own: Record<string, Tensor> = {};
+    for (const [k, t] of Object.entries(tensors)) if (!k.startsWith('optimizer.')) own[k] = t;
+    model.loadStateDict(own);
+    prog = JSON.parse(metadata['webfam.progress']!) as Progression;
+    resumeTensors = tensors;
+    resumeMeta = metadata;
+    log(`resume: phase ${phases[prog.phase]?.name}, epoch ${prog.epoch + 1}, batch ${prog.batch} (step ${prog.globalStep})`);
+  }
+  await writeJsonAtomic(join(dir, 'config.json'), { ...args, explicit: undefined, name, spec, phases, adapter: adapter.description, data: data.description });
+
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) process.exit(130);
+    interrupted = true;
+    log('\ninterrupted: saving a checkpoint at the end of this step (Ctrl-C again to quit at once)');
+  };
+  process.on('SIGINT', onSigint);
+  const finalMetrics: Record<string, unknown> = {};
+  try {
+    for (let ph = prog.phase; ph < phases.length; ph++) {
+      const phase = phases[ph]!;
+      const opt = new AdamW(paramGroups(model, args['weight-decay']), { lr: phase.lr, weightDecay: args['weight-decay'] });
+      const totalSteps = phase.epochs * stepsPerEpoch;
+      const schedule = cosineSchedule({ baseLr: phase.lr, totalSteps, warmupSteps: Math.min(totalSteps, Math.round(args['warmup-epochs'] * stepsPerEpoch)), minLr: phase.lr * 0.01 });
+      if (resumeTensors && ph === prog.phase) {
+        opt.loadStateDict(stateFromTensors(resumeTensors, resumeMeta!));
+        setRngState(prog.rng);
+        for (const [k, t] of Object.entries(resumeTensors)) if (k.startsWith('optimizer.') || !t.name) t.dispose();
+        resumeTensors = null;
+      } else if (ph !== prog.phase) {
+        prog = { ...prog, phase: ph, epoch: 0, batch: 0, lossSum: 0, lossCount: 0 };
+      }
+      const phaseStart = prog.globalStep - (prog.epoch * stepsPerEpoch + prog.batch);
+      for (let epoch = prog.epoch; epoch < phase.epochs; epoch++) {
+        model.train();
+        const label = `${phases.length > 1 ? `${phase.name} ` : ''}epoch ${epoch + 1}/${phase.epochs}`;
+        const bar = new Progress(label, stepsPerEpoch, args['batch-size'], args.quiet);
+        const t0 = performance.now();
+        let k = 0;
+        let pending: Record<string, Tensor> | null = null;
+        let lastLoss = NaN;
+        const readPending = async () => {
+          if (!pending) return;
+          const vals: Record<string, number> = {};
+          for (const [key, t] of Object.entries(pending)) vals[key] = (await t.data())[0]!;
+          for (const t of Object.values(pending)) t.dispose();
+          pending = null;
+          if (!Number.isFinite(vals.total!)) {
+            const terms = Object.entries(vals).map(([a, b]) => `${a}=${b}`).join(', ');
+            throw new NonFiniteLoss(`loss became ${vals.total} at step ${prog.globalStep} (${terms}); the last good checkpoint is kept at ${ckptPath}. Try a lower --lr or --clip.`);
+          }
+          lastLoss = vals.total!;
+          prog.lossSum += vals.total!;
+          prog.lossCount++;
+        };
+        for await (const b of loader.epoch(epoch)) {
+          if (k++ < prog.batch) continue; // resumed mid-epoch
+          const step = prog.globalStep;
+          opt.setLr(schedule(step - phaseStart));
+          const terms = tidy(() => {
+            const x = tensor(b.images, { shape: [b.size, 3, b.imageSize, b.imageSize] });
+            const masks = b.masks ? tensor(b.masks, { shape: [b.size, b.imageSize, b.imageSize] }) : null;
+            const t = batchLoss(phase.loss, model, { x, labels: b.labels, masks }, weights, args.seed, step);
+            t.total.backward();
+            if (args.clip > 0) clipGradNorm(model.parameters(), args.clip);
+            opt.step();
+            opt.zeroGrad();
+            return Object.fromEntries(Object.entries(t).map(([n, v]) => [n, v.detach()])) as Record<string, Tensor>;
+          });
+          await readPending(); // the previous step's losses, read while this step runs
+          pending = terms;
+          prog.globalStep++;
+          prog.batch = k;
+          prog.imagesSeen += b.size;
+          bar.update(k, { loss: lastLoss, lr: opt.baseLr });
+          if (interrupted) break;
+        }
+        await readPending();
+        prog.trainSeconds += (performance.now() - t0) / 1000;
+        if (interrupted) {
+          prog.rng = getRngState();
+          prog.epoch = epoch;
+          await saveCheckpoint(ckptPath, model, opt, spec, prog, data.normalize, data.train.classNames);
+          bar.finish('interrupted');
+          log(`saved ${ckptPath}; continue with: node train.js --name ${name} --resume${args.out !== 'runs' ? ` --out ${args.out}` : ''} (and the same flags)`);
+          return 130;
+        }
+        const trainLoss = prog.lossSum / Math.max(1, prog.lossCount);
+        const val = await evaluate(method, model, data.val, { batchSize: args['batch-size'], normalize: data.normalize, quiet: true });
+        bar.finish(`loss ${trainLoss.toFixed(4)}  val acc ${(100 * val.avg_acc).toFixed(1)}%  worst group ${(100 * val.worst_group_acc).toFixed(1)}%`);
+        prog.history.push({ phase: phase.name, epoch: prog.history.length + 1, train_loss: trainLoss, val_avg_acc: val.avg_acc, val_worst_group_acc: val.worst_group_acc });
+        prog.epoch = epoch + 1;
+        prog.batch = 0;
+        prog.lossSum = 0;
+        prog.lossCount = 0;
+        prog.rng = getRngState();
+        await saveCheckpoint(ckptPath, model, opt, spec, prog, data.normalize, data.train.classNames);
+        await writeJsonAtomic(join(dir, 'metrics.json'), { method, epochs: prog.history, final: null });
+        if (args.pictures) await saveCurves(join(dir, 'pictures', 'curves.png'), prog.history, `${method}: loss and validation accuracy`);
+      }
+      opt.dispose();
+    }
+
+    const test = await evaluate(method, model, data.test, {
+      batchSize: args['batch-size'], normalize: data.normalize, quiet: args.quiet, label: 'test', noise: args['eval-noise'],
+      relevance: method !== 'ifam', keepSamples: pics,
+    });
+    if (args.pictures) {
+      await saveSamplePicture(join(dir, 'pictures', 'test-samples.png'), test.samples, data.test, `${method} on test images of every group`);
+    }
+    const epochs = phases.reduce((a, p) => a + p.epochs, 0);
+    Object.assign(finalMetrics, {
+      method, epochs, train_seconds: prog.trainSeconds, img_per_s: prog.imagesSeen / Math.max(1e-9, prog.trainSeconds),
+      steps: prog.globalStep, run_dir: dir, adapter: adapter.description,
+      ...(method === 'ifam' ? { joint_grad: args['joint-grad'] } : {}),
+      val: prog.history.at(-1) ?? null, test: publicResult(test),
+    });
+    await writeJsonAtomic(join(dir, 'metrics.json'), { method, epochs: prog.history, final: finalMetrics });
+    printSummary(test, method, ` after ${epochs} epochs, ${prog.trainSeconds.toFixed(0)} s of training (${(finalMetrics.img_per_s as number).toFixed(1)} img/s)`);
+    process.stdout.write(`outputs in ${dir}/\n`);
+    if (args.json) process.stdout.write(JSON.stringify(finalMetrics) + '\n');
+    return 0;
+  } catch (e) {
+    if (e instanceof NonFiniteLoss) {
+      log(`train.js: ${e.message}`);
+      return 3;
+    }
+    throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+class NonFiniteLoss extends Error {}
