@@ -53,6 +53,22 @@ export function grid(count: number, maxPerDim = 65535): [number, number] {
   return [Math.ceil(count / y), y];
 }
 
+/** GPU time per kernel, from timestamp queries (see Runtime.startProfile). */
+export interface KernelProfile {
+  kernel: string;
+  dispatches: number;
+  ms: number;
+}
+
+interface Profiler {
+  querySet: GPUQuerySet;
+  capacity: number;
+  used: number;
+  keys: string[];
+  totals: Map<string, { dispatches: number; ns: number }>;
+  pending: Promise<void>[];
+}
+
 export interface MemoryInfo {
   /** Bytes held by live tensors. */
   liveBytes: number;
@@ -105,6 +121,7 @@ export class Runtime {
   readonly scratch: GPUBuffer;
   private metaUsed = 0;
   private pendingScopes = new Set<Promise<void>>();
+  private profiler: Profiler | null = null;
   private errors: string[] = [];
 
   stats = { liveBytes: 0, pooledBytes: 0, peakBytes: 0, liveTensors: 0, buffersCreated: 0, dispatches: 0, submits: 0 };
@@ -275,14 +292,81 @@ export class Runtime {
     const bindGroup = this.device.createBindGroup({ layout: this.layouts.get(kernel.access.join(','))!, entries });
 
     if (!this.encoder) this.beginBatch();
-    if (!this.pass) this.pass = this.encoder!.beginComputePass();
-    this.pass.setPipeline(pipeline);
-    this.pass.setBindGroup(0, bindGroup);
-    this.pass.dispatchWorkgroups(x, y, z);
+    const prof = this.profiler;
+    if (prof) {
+      // Each dispatch in its own pass, timed at its start and end.
+      if (this.pass) {
+        this.pass.end();
+        this.pass = null;
+      }
+      const j = prof.used++;
+      prof.keys[j] = kernel.key;
+      const pass = this.encoder!.beginComputePass({ timestampWrites: { querySet: prof.querySet, beginningOfPassWriteIndex: 2 * j, endOfPassWriteIndex: 2 * j + 1 } });
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, bindGroup);
+      pass.dispatchWorkgroups(x, y, z);
+      pass.end();
+    } else {
+      if (!this.pass) this.pass = this.encoder!.beginComputePass();
+      this.pass.setPipeline(pipeline);
+      this.pass.setBindGroup(0, bindGroup);
+      this.pass.dispatchWorkgroups(x, y, z);
+    }
     this.batchCount++;
     this.stats.dispatches++;
     if (this.batchLabels.length < 12) this.batchLabels.push(d.label);
-    if (this.debug || this.batchCount >= this.batchSize) this.flush();
+    if (this.debug || this.batchCount >= this.batchSize || (prof && prof.used >= prof.capacity)) this.flush();
+  }
+
+  /**
+   * Starts timing every dispatch on the GPU (needs the 'timestamp-query' feature). Dispatches
+   * then run one per compute pass, which costs a little; use it to find where time goes.
+   */
+  startProfile(capacity = 2048): void {
+    if (!this.device.features.has('timestamp-query')) throw new Error('profiling needs the timestamp-query feature, which this adapter lacks');
+    this.flush();
+    this.profiler = {
+      querySet: this.device.createQuerySet({ type: 'timestamp', count: 2 * capacity }),
+      capacity, used: 0, keys: [], totals: new Map(), pending: [],
+    };
+  }
+
+  /** Stops profiling; GPU milliseconds per kernel, largest first. */
+  async stopProfile(): Promise<KernelProfile[]> {
+    const prof = this.profiler;
+    if (!prof) return [];
+    this.flush();
+    this.profiler = null;
+    await Promise.all(prof.pending);
+    prof.querySet.destroy();
+    return [...prof.totals].map(([kernel, t]) => ({ kernel, dispatches: t.dispatches, ms: t.ns / 1e6 })).sort((a, b) => b.ms - a.ms);
+  }
+
+  private resolveProfile(): void {
+    const prof = this.profiler;
+    if (!prof || prof.used === 0 || !this.encoder) return;
+    const n = prof.used;
+    const bytes = 16 * n;
+    const resolve = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC });
+    const read = this.device.createBuffer({ size: bytes, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.encoder.resolveQuerySet(prof.querySet, 0, 2 * n, resolve, 0);
+    this.encoder.copyBufferToBuffer(resolve, 0, read, 0, bytes);
+    const keys = prof.keys.slice(0, n);
+    prof.used = 0;
+    prof.pending.push((async () => {
+      await this.device.queue.onSubmittedWorkDone();
+      await read.mapAsync(GPUMapMode.READ);
+      const t = new BigUint64Array(read.getMappedRange());
+      keys.forEach((k, j) => {
+        const e = prof.totals.get(k) ?? { dispatches: 0, ns: 0 };
+        e.dispatches++;
+        e.ns += Number(t[2 * j + 1]! - t[2 * j]!);
+        prof.totals.set(k, e);
+      });
+      read.unmap();
+      read.destroy();
+      resolve.destroy();
+    })());
   }
 
   /** Records a buffer-to-buffer copy (ordered with dispatches). */
@@ -310,6 +394,7 @@ export class Runtime {
       this.pass.end();
       this.pass = null;
     }
+    this.resolveProfile();
     if (this.metaUsed > 0) {
       this.device.queue.writeBuffer(this.metaBuffer, 0, this.meta.buffer, 0, this.metaUsed * META_BYTES);
     }

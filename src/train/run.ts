@@ -72,9 +72,10 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
 
 async function openData(args: Args, pretrained: boolean): Promise<DataSplits> {
   if (!args.data) {
-    const common = { imageSize: args['image-size'], seed: 0, agreement: args.agreement };
+    // Only training images are spuriously correlated; val and test keep all groups balanced.
+    const common = { imageSize: args['image-size'], seed: 0 };
     return {
-      train: syntheticDataset({ ...common, split: 'train', size: args['train-size'] }),
+      train: syntheticDataset({ ...common, split: 'train', size: args['train-size'], agreement: args.agreement }),
       val: syntheticDataset({ ...common, split: 'val', size: args['val-size'] }),
       test: syntheticDataset({ ...common, split: 'test', size: args['test-size'] }),
       normalize: pretrained ? 'imagenet' : SCRATCH_NORMALIZATION,
@@ -334,7 +335,7 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
           prog.globalStep++;
           prog.batch = k;
           prog.imagesSeen += b.size;
-          bar.update(k, { loss: lastLoss, lr: opt.baseLr });
+          bar.update(k, { loss: Number.isNaN(lastLoss) ? undefined : lastLoss, lr: opt.baseLr });
           if (interrupted) break;
         }
         await readPending();

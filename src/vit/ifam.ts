@@ -117,7 +117,7 @@ export class IFAM extends Module {
     const mod = this.part_head.modulation;
     const vm = layerNorm(v.transpose(1, 2), [D, K + 1], mod.weight, mod.bias, mod.eps).transpose(1, 2); // [B, K+1, D]
     let fg = vm.slice(1, 0, K);
-    if (this.training && this.opts.partDropout > 0) fg = fg.mul(partDropMask(B, K, this.opts.partDropout, 2));
+    if (this.training && this.opts.partDropout > 0) fg = fg.mul(partDropMask(B, K, this.opts.partDropout, 1));
     const perPart = this.part_head.fc_class_landmarks.forward(fg); // [B, K, C]
     const logits = perPart.mean(1);
     const maps = A.transpose(1, 2).reshape(B, K + 1, g, g);
@@ -135,7 +135,7 @@ export class IFAM extends Module {
     const noisy = (opts.noise ?? this.training) ? partLogits.add(gumbel(partLogits.shape)) : partLogits;
     let A = noisy.div(tau).softmax(-1); // [B, N, K+1]
     if (this.training && this.opts.partDropout > 0) {
-      const keep = partDropMask(B, K, this.opts.partDropout, 1); // [B, 1, K+1] with background kept
+      const keep = partDropMask(B, K, this.opts.partDropout, 2); // [B, 1, K+1] with background kept
       A = A.mul(keep);
     }
     const fg = A.slice(2, 0, K);
