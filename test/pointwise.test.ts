@@ -42,6 +42,11 @@ const binaryShapes: [number[], number[]][] = [
   [[2, 3, 5, 7], [7]],
   [[1], [6, 1, 11]],
   [[13, 1], [1, 17]],
+  // Inner dimensions divisible by 4 take the vec4 kernels: vec4 reads and scalar splats.
+  [[3, 8], [8]],
+  [[6, 12], [6, 1]],
+  [[2, 4, 16], [4, 1]],
+  [[1, 20], [5, 20]],
 ];
 const posDomain: Record<string, [number, number]> = { pow: [0.2, 2], div: [0.5, 2] };
 

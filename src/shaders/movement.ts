@@ -28,14 +28,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
   let i = (wid.y * nwg.x + wid.x) * 256u + lid;
   if (i >= M(0u)) { return; }`;
 
-/** Y[i] = X[base + Σ idx(i)·stride], i over the output shape. */
-export function gatherKernel(): Kernel {
+/**
+ * Y[i] = X[base + Σ idx(i)·stride], i over the output shape. With `vec4`, shapes, strides and
+ * base are in units of four elements (the caller checks the innermost dimension is contiguous
+ * and everything is 4-aligned), so one index computation moves four values.
+ */
+export function gatherKernel(vec4 = false): Kernel {
+  const T = vec4 ? 'vec4<f32>' : 'f32';
   return {
-    key: 'strided_gather',
+    key: `strided_gather${vec4 ? '4' : ''}`,
     access: ['read', 'read_write'],
     wgsl: () => `${META_WGSL}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(1) var<storage, read> X: array<${T}>;
+@group(0) @binding(2) var<storage, read_write> Y: array<${T}>;
 ${OFFSET_FN}
 ${ENTRY}
   Y[i] = X[src_offset(i)];
@@ -44,13 +49,14 @@ ${ENTRY}
 }
 
 /** Y[base + Σ idx(i)·stride] = X[i], i over X's shape; other elements of Y are left alone. */
-export function scatterKernel(): Kernel {
+export function scatterKernel(vec4 = false): Kernel {
+  const T = vec4 ? 'vec4<f32>' : 'f32';
   return {
-    key: 'strided_scatter',
+    key: `strided_scatter${vec4 ? '4' : ''}`,
     access: ['read', 'read_write'],
     wgsl: () => `${META_WGSL}
-@group(0) @binding(1) var<storage, read> X: array<f32>;
-@group(0) @binding(2) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(1) var<storage, read> X: array<${T}>;
+@group(0) @binding(2) var<storage, read_write> Y: array<${T}>;
 ${OFFSET_FN}
 ${ENTRY}
   Y[src_offset(i)] = X[i];

@@ -277,6 +277,66 @@ ${ENTRY} {
   };
 }
 
+/**
+ * How a broadcast operand is read four output elements at a time: 'v' a vec4 (its innermost
+ * stride is 1; offsets in vec4 units), 's' one value splatted (innermost stride 0).
+ */
+export type Vec4Mode = 'v' | 's';
+
+const load4 = (name: string, mode: Vec4Mode, off: string) => (mode === 'v' ? `${name}[${off}]` : `vec4<f32>(${name}[${off}])`);
+const arr4 = (mode: Vec4Mode) => (mode === 'v' ? 'vec4<f32>' : 'f32');
+
+/** Broadcast binary op writing four outputs per invocation; shapes in vec4 units (meta word 0: vec4 count). */
+export function binaryKernel4(op: string, ma: Vec4Mode, mb: Vec4Mode): Kernel {
+  const def = BINARY[op]!;
+  return {
+    key: `binary_${op}_strided4_${ma}${mb}`,
+    access: ['read', 'read', 'read_write'],
+    wgsl: () => `${META_WGSL}${HELPERS}
+@group(0) @binding(1) var<storage, read> A: array<${arr4(ma)}>;
+@group(0) @binding(2) var<storage, read> B: array<${arr4(mb)}>;
+@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
+fn f(a: f32, b: f32) -> f32 { return ${def.wgsl}; }
+${stridedOffsetFn('offA', META_SHAPE, META_A)}${stridedOffsetFn('offB', META_SHAPE, META_B)}
+${ENTRY} {
+  ${LINEAR_INDEX}
+  if (i >= M(0u)) { return; }
+  let av = ${load4('A', ma, 'offA(i)')};
+  let bv = ${load4('B', mb, 'offB(i)')};
+  Y[i] = ${V4('f', 'av', 'bv')};
+}`,
+  };
+}
+
+/** Backward of binaryKernel4: output-shaped GA/GB, four per invocation (meta word 2: flags). */
+export function binaryBackwardKernel4(op: string, ma: Vec4Mode, mb: Vec4Mode): Kernel {
+  const def = BINARY[op]!;
+  return {
+    key: `binary_bwd_${op}_strided4_${ma}${mb}`,
+    access: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
+    wgsl: () => `${META_WGSL}${HELPERS}
+@group(0) @binding(1) var<storage, read> A: array<${arr4(ma)}>;
+@group(0) @binding(2) var<storage, read> B: array<${arr4(mb)}>;
+@group(0) @binding(3) var<storage, read> Yf: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> G: array<vec4<f32>>;
+@group(0) @binding(5) var<storage, read_write> GA: array<vec4<f32>>;
+@group(0) @binding(6) var<storage, read_write> GB: array<vec4<f32>>;
+fn da(a: f32, b: f32, y: f32, g: f32) -> f32 { return ${def.da ?? '0.0'}; }
+fn db(a: f32, b: f32, y: f32, g: f32) -> f32 { return ${def.db ?? '0.0'}; }
+${stridedOffsetFn('offA', META_SHAPE, META_A)}${stridedOffsetFn('offB', META_SHAPE, META_B)}
+${ENTRY} {
+  ${LINEAR_INDEX}
+  if (i >= M(0u)) { return; }
+  let av = ${load4('A', ma, 'offA(i)')};
+  let bv = ${load4('B', mb, 'offB(i)')};
+  let yv = Yf[i];
+  let gv = G[i];
+  if ((M(2u) & 1u) != 0u) { GA[i] = ${V4('da', 'av', 'bv', 'yv', 'gv')}; }
+  if ((M(2u) & 2u) != 0u) { GB[i] = ${V4('db', 'av', 'bv', 'yv', 'gv')}; }
+}`,
+  };
+}
+
 /** y = f(a, b) with NumPy broadcasting (`flat`: both operands already have the output's shape). */
 export function binaryKernel(op: string, flat: boolean): Kernel {
   const def = BINARY[op]!;

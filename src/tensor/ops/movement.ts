@@ -10,26 +10,56 @@ import { MOVE_SHAPE, MOVE_STRIDES, gatherKernel, scatterKernel } from '../../sha
 import { fill } from './pointwise.js';
 import { sumTo } from './reduce.js';
 
-function moveMeta(op: string, n: number, shape: readonly number[], base: number, strides: readonly number[]): number[] {
-  if (shape.length > MAX_RANK) throw new ShapeError(op, `rank ${shape.length} exceeds the supported ${MAX_RANK}`);
+/**
+ * Merges adjacent dimensions that are contiguous in both the walked shape and `strides`
+ * (and drops size-1 ones), so the kernels' index loop does as few divisions as possible.
+ */
+function collapse(shape: readonly number[], strides: readonly number[]): { shape: number[]; strides: number[] } {
+  const outShape: number[] = [], outStrides: number[] = [];
+  for (let d = 0; d < shape.length; d++) {
+    const n = shape[d]!;
+    if (n === 1) continue;
+    const last = outShape.length - 1;
+    if (last >= 0 && outStrides[last] === strides[d]! * n) {
+      outShape[last]! *= n;
+      outStrides[last] = strides[d]!;
+    } else {
+      outShape.push(n);
+      outStrides.push(strides[d]!);
+    }
+  }
+  return { shape: outShape, strides: outStrides };
+}
+
+/** Meta for a strided move, collapsed, and in vec4 units when every access is 4-aligned. */
+function moveMeta(op: string, n: number, shape0: readonly number[], base: number, strides0: readonly number[]): { meta: number[]; vec4: boolean } {
+  if (shape0.length > MAX_RANK) throw new ShapeError(op, `rank ${shape0.length} exceeds the supported ${MAX_RANK}`);
+  let { shape, strides } = collapse(shape0, strides0);
+  const r = shape.length;
+  const vec4 = r > 0 && strides[r - 1] === 1 && shape[r - 1]! % 4 === 0 && base % 4 === 0 && strides.every((s, i) => i === r - 1 || s % 4 === 0);
+  if (vec4) {
+    shape = shape.map((d, i) => (i === r - 1 ? d / 4 : d));
+    strides = strides.map((s, i) => (i === r - 1 ? 1 : s / 4));
+  }
   const meta = new Array<number>(MOVE_STRIDES + MAX_RANK).fill(0);
-  meta[0] = n;
+  meta[0] = vec4 ? n / 4 : n;
   meta[1] = shape.length;
-  meta[2] = base | 0;
+  meta[2] = (vec4 ? base / 4 : base) | 0;
   shape.forEach((d, i) => (meta[MOVE_SHAPE + i] = d));
-  strides.forEach((s, i) => (meta[MOVE_STRIDES + i] = s | 0));
-  return meta;
+  strides.forEach((st, i) => (meta[MOVE_STRIDES + i] = st | 0));
+  return { meta, vec4 };
 }
 
 /** New tensor of `shape` whose element idx is x[base + Σ idx·strides] (no autograd). */
 export function gatherStrided(op: string, x: Tensor, shape: readonly number[], base: number, strides: readonly number[]): Tensor {
   const y = Tensor.empty(shape);
   if (y.size === 0) return y;
-  rt().dispatch(gatherKernel(), {
+  const { meta, vec4 } = moveMeta(op, y.size, shape, base, strides);
+  rt().dispatch(gatherKernel(vec4), {
     label: `${op} ${fmt(x.shape)} -> ${fmt(shape)}`,
-    buffers: [x.binding, y.binding],
-    meta: moveMeta(op, y.size, shape, base, strides),
-    workgroups: grid(Math.ceil(y.size / 256)),
+    buffers: vec4 ? [x.binding4, y.binding4] : [x.binding, y.binding],
+    meta,
+    workgroups: grid(Math.ceil(meta[0]! / 256)),
   });
   return y;
 }
@@ -37,11 +67,12 @@ export function gatherStrided(op: string, x: Tensor, shape: readonly number[], b
 /** Writes x into `dst` at dst[base + Σ idx·strides] (no autograd; dst is modified). */
 export function scatterStrided(op: string, x: Tensor, dst: Tensor, base: number, strides: readonly number[]): void {
   if (x.size === 0) return;
-  rt().dispatch(scatterKernel(), {
+  const { meta, vec4 } = moveMeta(op, x.size, x.shape, base, strides);
+  rt().dispatch(scatterKernel(vec4), {
     label: `${op} ${fmt(x.shape)} into ${fmt(dst.shape)}`,
-    buffers: [x.binding, dst.binding],
-    meta: moveMeta(op, x.size, x.shape, base, strides),
-    workgroups: grid(Math.ceil(x.size / 256)),
+    buffers: vec4 ? [x.binding4, dst.binding4] : [x.binding, dst.binding],
+    meta,
+    workgroups: grid(Math.ceil(meta[0]! / 256)),
   });
 }
 

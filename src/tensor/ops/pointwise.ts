@@ -6,8 +6,9 @@ import { f32bits, grid } from '../runtime.js';
 import { ShapeError, broadcastShapes, broadcastStrides, fmt, sameShape, type Shape } from '../shape.js';
 import { record } from '../../autograd/tape.js';
 import {
-  BINARY, MAX_RANK, UNARY, binaryBackwardKernel, binaryKernel, clampKernel, fillKernel,
+  BINARY, MAX_RANK, UNARY, binaryBackwardKernel, binaryBackwardKernel4, binaryKernel, binaryKernel4, clampKernel, fillKernel,
   scalarBackwardKernel, scalarKernel, unaryBackwardKernel, unaryKernel, whereKernel,
+  type Vec4Mode,
 } from '../../shaders/pointwise.js';
 import { sumTo } from './reduce.js';
 
@@ -72,16 +73,24 @@ function scalarOp(op: string, x: Tensor, s: number, scalarFirst: boolean): Tenso
   });
 }
 
+interface StridedMeta {
+  meta: number[];
+  /** Per operand, how the vec4 kernels read it; null when the vec4 kernels do not apply. */
+  vec4: Vec4Mode[] | null;
+}
+
 /**
  * Meta for the strided kernels: [n, rank, extra, shape[8], strides of each operand[8]...].
  * Adjacent dimensions that every operand walks contiguously (or broadcasts together) are merged
- * first, so the kernel's index loop usually runs over two or three dimensions, not eight.
+ * first, so the kernel's index loop usually runs over two or three dimensions, not eight. When
+ * the innermost dimension is a multiple of 4 and every operand either walks it contiguously
+ * (4-aligned) or broadcasts it, the meta is in vec4 units for the vec4 kernels.
  */
-function stridedMeta(op: string, n: number, outShape: Shape, operands: Shape[], extra: number[] = []): number[] {
+function stridedMeta(op: string, n: number, outShape: Shape, operands: Shape[], extra: number[] = [], allowVec4 = false): StridedMeta {
   if (outShape.length > MAX_RANK) throw new ShapeError(op, `rank ${outShape.length} exceeds the supported ${MAX_RANK}`);
   const strides = operands.map((s) => broadcastStrides(s, outShape));
-  const shape: number[] = [];
-  const merged: number[][] = operands.map(() => []);
+  let shape: number[] = [];
+  let merged: number[][] = operands.map(() => []);
   for (let d = 0; d < outShape.length; d++) {
     const size = outShape[d]!;
     if (size === 1) continue; // a size-1 dimension contributes nothing to any offset
@@ -95,13 +104,24 @@ function stridedMeta(op: string, n: number, outShape: Shape, operands: Shape[], 
       strides.forEach((st, k) => merged[k]!.push(st[d]!));
     }
   }
+  const r = shape.length;
+  let vec4: Vec4Mode[] | null = null;
+  if (allowVec4 && r > 0 && shape[r - 1]! % 4 === 0) {
+    const modes = merged.map((st): Vec4Mode | null => (st[r - 1] === 0 ? 's' : st[r - 1] === 1 && st.every((v) => v % 4 === 0 || v === 1) ? 'v' : null));
+    if (modes.every((m) => m !== null)) {
+      vec4 = modes as Vec4Mode[];
+      shape = shape.map((d, i) => (i === r - 1 ? d / 4 : d));
+      // vec operands count in vec4s; splatted ones keep element units (their inner stride is 0).
+      merged = merged.map((st, k) => (vec4![k] === 'v' ? st.map((v, i) => (i === r - 1 ? 1 : v / 4)) : st));
+    }
+  }
   const meta = new Array<number>(3 + MAX_RANK * (1 + operands.length)).fill(0);
-  meta[0] = n;
+  meta[0] = vec4 ? n / 4 : n;
   meta[1] = shape.length;
   extra.forEach((v, i) => (meta[2 + i] = v));
   shape.forEach((d, i) => (meta[3 + i] = d));
   merged.forEach((st, k) => st.forEach((v, i) => (meta[3 + MAX_RANK * (k + 1) + i] = v)));
-  return meta;
+  return { meta, vec4 };
 }
 
 /** Elementwise binary op with NumPy broadcasting; either side may be a plain number. */
@@ -116,9 +136,15 @@ export function binary(op: string, a: Tensor | number, b: Tensor | number): Tens
   const flat = sameShape(a.shape, b.shape);
   const y = Tensor.empty(outShape);
   const label = `${op} ${fmt(a.shape)} ${fmt(b.shape)}`;
-  const meta = flat ? [vec4s(y.size)] : stridedMeta(op, y.size, outShape, [a.shape, b.shape]);
-  const bind = (t: Tensor) => (flat ? t.binding4 : t.binding);
-  rt().dispatch(binaryKernel(op, flat), { label, buffers: [bind(a), bind(b), bind(y)], meta, workgroups: flat ? groups4(y.size) : groups(y.size) });
+  const sm = flat ? null : stridedMeta(op, y.size, outShape, [a.shape, b.shape], [], true);
+  const v4 = sm?.vec4 ?? null;
+  const meta = flat ? [vec4s(y.size)] : sm!.meta;
+  // Flat and vec4 kernels bind whole vec4s; splatted or scalar operands bind exact ranges.
+  const bindOperand = (t: Tensor, k: number) => (flat || (v4 && v4[k] === 'v') ? t.binding4 : t.binding);
+  const bindOut = (t: Tensor) => (flat || v4 ? t.binding4 : t.binding);
+  const kernel = flat ? binaryKernel(op, true) : v4 ? binaryKernel4(op, v4[0]!, v4[1]!) : binaryKernel(op, false);
+  const workgroups = groups(meta[0]!);
+  rt().dispatch(kernel, { label, buffers: [bindOperand(a, 0), bindOperand(b, 1), bindOut(y)], meta, workgroups });
   if (!def.da && !def.db) return y;
   return record(y, op, [a, b], (g) => {
     const needA = a.requiresGrad, needB = b.requiresGrad;
@@ -129,11 +155,12 @@ export function binary(op: string, a: Tensor | number, b: Tensor | number): Tens
     const m = flat ? [vec4s(y.size), 0, flags] : [...meta];
     m[2] = flags;
     const unused = { buffer: rt().scratch, bytes: 16 };
-    rt().dispatch(binaryBackwardKernel(op, flat), {
+    const bwd = flat ? binaryBackwardKernel(op, true) : v4 ? binaryBackwardKernel4(op, v4[0]!, v4[1]!) : binaryBackwardKernel(op, false);
+    rt().dispatch(bwd, {
       label: `${label} backward`,
-      buffers: [bind(a), bind(b), bind(y), bind(g), ga ? bind(ga) : unused, gb ? bind(gb) : unused],
+      buffers: [bindOperand(a, 0), bindOperand(b, 1), bindOut(y), bindOut(g), ga ? bindOut(ga) : unused, gb ? bindOut(gb) : unused],
       meta: m,
-      workgroups: flat ? groups4(y.size) : groups(y.size),
+      workgroups,
     });
     return [ga && reduceToShape(ga, a.shape), gb && reduceToShape(gb, b.shape)];
   });
@@ -154,7 +181,7 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
   const outShape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
   const y = Tensor.empty(outShape);
   // Kernel operand order: A at slot 1, B at slot 2, C (cond) at slot 3.
-  const meta = stridedMeta('where', y.size, outShape, [ta.shape, tb.shape, cond.shape]);
+  const { meta } = stridedMeta('where', y.size, outShape, [ta.shape, tb.shape, cond.shape]);
   rt().dispatch(whereKernel(), {
     label: `where ${fmt(cond.shape)} ${fmt(ta.shape)} ${fmt(tb.shape)}`,
     buffers: [cond.binding, ta.binding, tb.binding, y.binding],
