@@ -93,6 +93,19 @@ test('backward without a mask and with T not a multiple of the tile matches fini
   });
 });
 
+test('a head size that is not a multiple of 4 (scalar lanes) matches the reference forward and backward', async () => {
+  const { q, k, v, m } = randomInputs(51, 1, 2, 11, 11, 6, 0.6);
+  const out = maskedAttention(toTensor(q), toTensor(k), toTensor(v), toTensor(m));
+  assertClose(await out.data(), maskedAttentionRef(q, k, v, m).out.data, { atol: 3e-6, rtol: 1e-4 });
+  await gradCheck({
+    inputs: [q, k, v, m],
+    gpu: (a, b, c, d) => maskedAttention(a, b, c, d),
+    ref: (a, b, c, d) => maskedAttentionRef(a, b, c, d).out,
+    what: 'attention d=6',
+    h: 1e-5,
+  });
+});
+
 test('the mask gradient is nonzero at masked keys (stage 2 can teach stage 1)', async () => {
   const { q, k, v, m } = randomInputs(31, 1, 2, 17, 17, 8, 0.5);
   const tm = toTensor(m, true);

@@ -28,8 +28,36 @@ export function attentionTile(D: number, workgroupStorageBytes: number): number 
 
 const NEG_BIG = '-3.4028234663852886e38';
 
-const COMMON = (D: number, TILE: number) => `${META_WGSL}
+/**
+ * Code is generated per head size: a row of D floats is handled as W-wide lanes (vec4 when
+ * D % 4 == 0, else scalars), and every loop over the row is unrolled in the source so the
+ * per-row accumulators are registers, not arrays indexed at run time.
+ */
+interface Lanes {
+  W: number;
+  /** Lanes per row. */
+  L: number;
+  T: string;
+  dot: (a: string, b: string) => string;
+  zero: string;
+  unroll: (f: (c: number) => string) => string;
+}
+
+function lanes(D: number): Lanes {
+  const W = D % 4 === 0 ? 4 : 1;
+  const L = D / W;
+  const T = W === 4 ? 'vec4<f32>' : 'f32';
+  return {
+    W, L, T,
+    dot: (a, b) => (W === 4 ? `dot(${a}, ${b})` : `(${a} * ${b})`),
+    zero: W === 4 ? 'vec4<f32>(0.0)' : '0.0',
+    unroll: (f) => Array.from({ length: L }, (_, c) => f(c)).join('\n    '),
+  };
+}
+
+const COMMON = (D: number, TILE: number, l: Lanes) => `${META_WGSL}
 const D: u32 = ${D}u;
+const L: u32 = ${l.L}u; // lanes per row
 const TILE: u32 = ${TILE}u;
 fn mask_at(b: u32, j: u32) -> f32 {
   if (M(5u) == 0u) { return 1.0; }
@@ -38,18 +66,20 @@ fn mask_at(b: u32, j: u32) -> f32 {
 
 /** Forward: one invocation per query row; key/value tiles staged in workgroup memory. */
 export function attentionForwardKernel(D: number, TILE: number): Kernel {
+  const l = lanes(D);
+  const T = l.T;
   return {
     key: `attn_fwd_d${D}_t${TILE}`,
     access: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
-    wgsl: () => `${COMMON(D, TILE)}
-@group(0) @binding(1) var<storage, read> Q: array<f32>;
-@group(0) @binding(2) var<storage, read> K: array<f32>;
-@group(0) @binding(3) var<storage, read> V: array<f32>;
+    wgsl: () => `${COMMON(D, TILE, l)}
+@group(0) @binding(1) var<storage, read> Q: array<${T}>;
+@group(0) @binding(2) var<storage, read> K: array<${T}>;
+@group(0) @binding(3) var<storage, read> V: array<${T}>;
 @group(0) @binding(4) var<storage, read> Mask: array<f32>;
-@group(0) @binding(5) var<storage, read_write> O: array<f32>;
+@group(0) @binding(5) var<storage, read_write> O: array<${T}>;
 @group(0) @binding(6) var<storage, read_write> LSE: array<f32>;
-var<workgroup> kt: array<f32, ${TILE * D}>;
-var<workgroup> vt: array<f32, ${TILE * D}>;
+var<workgroup> kt: array<${T}, ${TILE * l.L}>;
+var<workgroup> vt: array<${T}, ${TILE * l.L}>;
 var<workgroup> mt: array<f32, ${TILE}>;
 
 @compute @workgroup_size(${TILE})
@@ -59,21 +89,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let b = bh / H;
   let i = wid.x * TILE + lid;
   let in_range = i < Tq;
-  let qbase = (bh * Tq + min(i, Tq - 1u)) * D;
-  var q: array<f32, ${D}>;
-  for (var d = 0u; d < D; d++) { q[d] = Q[qbase + d] * scale; }
-  var acc: array<f32, ${D}>;
+  let qbase = (bh * Tq + min(i, Tq - 1u)) * L;
+  ${l.unroll((c) => `let q${c} = Q[qbase + ${c}u] * scale;`)}
+  ${l.unroll((c) => `var acc${c} = ${l.zero};`)}
   var mx = ${NEG_BIG};
-  var l = 0.0;
+  var lsum = 0.0;
   for (var start = 0u; start < Tk; start += TILE) {
     // Stage a tile of keys, values and mask entries; rows past Tk get mask 0.
     let j = start + lid;
-    let mj = select(0.0, mask_at(b, min(j, Tk - 1u)), j < Tk);
-    mt[lid] = mj;
-    let kbase = (bh * Tk + min(j, Tk - 1u)) * D;
-    for (var d = 0u; d < D; d++) {
-      kt[lid * D + d] = K[kbase + d];
-      vt[lid * D + d] = V[kbase + d];
+    mt[lid] = select(0.0, mask_at(b, min(j, Tk - 1u)), j < Tk);
+    let kbase = (bh * Tk + min(j, Tk - 1u)) * L;
+    for (var c = 0u; c < L; c++) {
+      kt[lid * L + c] = K[kbase + c];
+      vt[lid * L + c] = V[kbase + c];
     }
     workgroupBarrier();
     if (in_range) {
@@ -81,26 +109,26 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var jj = 0u; jj < n; jj++) {
         let m = mt[jj];
         if (m == 0.0) { continue; }
-        var s = 0.0;
-        for (var d = 0u; d < D; d++) { s += q[d] * kt[jj * D + d]; }
+        let r = jj * L;
+        let s = ${Array.from({ length: l.L }, (_, c) => l.dot(`q${c}`, `kt[r + ${c}u]`)).join(' + ')};
         if (s > mx) {
-          let c = exp(mx - s);
-          l *= c;
-          for (var d = 0u; d < D; d++) { acc[d] *= c; }
+          let corr = exp(mx - s);
+          lsum *= corr;
+          ${l.unroll((c) => `acc${c} *= corr;`)}
           mx = s;
         }
         let p = m * exp(s - mx);
-        l += p;
-        for (var d = 0u; d < D; d++) { acc[d] += p * vt[jj * D + d]; }
+        lsum += p;
+        ${l.unroll((c) => `acc${c} += p * vt[r + ${c}u];`)}
       }
     }
     workgroupBarrier();
   }
   if (in_range) {
     // A row whose keys are all masked attends to nothing: output 0, lse = -inf (as NEG_BIG).
-    let inv = select(0.0, 1.0 / l, l > 0.0);
-    for (var d = 0u; d < D; d++) { O[qbase + d] = acc[d] * inv; }
-    LSE[bh * Tq + i] = select(${NEG_BIG}, mx + log(l), l > 0.0);
+    let inv = select(0.0, 1.0 / lsum, lsum > 0.0);
+    ${l.unroll((c) => `O[qbase + ${c}u] = acc${c} * inv;`)}
+    LSE[bh * Tq + i] = select(${NEG_BIG}, mx + log(lsum), lsum > 0.0);
   }
 }`,
   };
@@ -111,21 +139,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * part 2).
  */
 export function attentionBackwardQueryKernel(D: number, TILE: number): Kernel {
+  const l = lanes(D);
+  const T = l.T;
   return {
     key: `attn_bwd_q_d${D}_t${TILE}`,
     access: ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write'],
-    wgsl: () => `${COMMON(D, TILE)}
-@group(0) @binding(1) var<storage, read> Q: array<f32>;
-@group(0) @binding(2) var<storage, read> K: array<f32>;
-@group(0) @binding(3) var<storage, read> V: array<f32>;
+    wgsl: () => `${COMMON(D, TILE, l)}
+@group(0) @binding(1) var<storage, read> Q: array<${T}>;
+@group(0) @binding(2) var<storage, read> K: array<${T}>;
+@group(0) @binding(3) var<storage, read> V: array<${T}>;
 @group(0) @binding(4) var<storage, read> Mask: array<f32>;
-@group(0) @binding(5) var<storage, read> O: array<f32>;
+@group(0) @binding(5) var<storage, read> O: array<${T}>;
 @group(0) @binding(6) var<storage, read> LSE: array<f32>;
-@group(0) @binding(7) var<storage, read> DO: array<f32>;
-@group(0) @binding(8) var<storage, read_write> DQ: array<f32>;
+@group(0) @binding(7) var<storage, read> DO: array<${T}>;
+@group(0) @binding(8) var<storage, read_write> DQ: array<${T}>;
 @group(0) @binding(9) var<storage, read_write> DROW: array<f32>;
-var<workgroup> kt: array<f32, ${TILE * D}>;
-var<workgroup> vt: array<f32, ${TILE * D}>;
+var<workgroup> kt: array<${T}, ${TILE * l.L}>;
+var<workgroup> vt: array<${T}, ${TILE * l.L}>;
 var<workgroup> mt: array<f32, ${TILE}>;
 
 @compute @workgroup_size(${TILE})
@@ -136,24 +166,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let i = wid.x * TILE + lid;
   let in_range = i < Tq;
   let ii = min(i, Tq - 1u);
-  let qbase = (bh * Tq + ii) * D;
-  var q: array<f32, ${D}>;
-  var dout: array<f32, ${D}>;
-  var drow = 0.0;
-  for (var d = 0u; d < D; d++) {
-    q[d] = Q[qbase + d] * scale;
-    dout[d] = DO[qbase + d];
-    drow += dout[d] * O[qbase + d];
-  }
+  let qbase = (bh * Tq + ii) * L;
+  ${l.unroll((c) => `let q${c} = Q[qbase + ${c}u] * scale;`)}
+  ${l.unroll((c) => `let do${c} = DO[qbase + ${c}u];`)}
+  let drow = ${Array.from({ length: l.L }, (_, c) => l.dot(`do${c}`, `O[qbase + ${c}u]`)).join(' + ')};
   let lse = LSE[bh * Tq + ii];
-  var dq: array<f32, ${D}>;
+  ${l.unroll((c) => `var dq${c} = ${l.zero};`)}
   for (var start = 0u; start < Tk; start += TILE) {
     let j = start + lid;
     mt[lid] = select(0.0, mask_at(b, min(j, Tk - 1u)), j < Tk);
-    let kbase = (bh * Tk + min(j, Tk - 1u)) * D;
-    for (var d = 0u; d < D; d++) {
-      kt[lid * D + d] = K[kbase + d];
-      vt[lid * D + d] = V[kbase + d];
+    let kbase = (bh * Tk + min(j, Tk - 1u)) * L;
+    for (var c = 0u; c < L; c++) {
+      kt[lid * L + c] = K[kbase + c];
+      vt[lid * L + c] = V[kbase + c];
     }
     workgroupBarrier();
     if (in_range) {
@@ -161,20 +186,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       for (var jj = 0u; jj < n; jj++) {
         let m = mt[jj];
         if (m == 0.0) { continue; }
-        var s = 0.0;
-        var da = 0.0;
-        for (var d = 0u; d < D; d++) {
-          s += q[d] * kt[jj * D + d];
-          da += dout[d] * vt[jj * D + d];
-        }
+        let r = jj * L;
+        let s = ${Array.from({ length: l.L }, (_, c) => l.dot(`q${c}`, `kt[r + ${c}u]`)).join(' + ')};
+        let da = ${Array.from({ length: l.L }, (_, c) => l.dot(`do${c}`, `vt[r + ${c}u]`)).join(' + ')};
         let ds = m * exp(s - lse) * (da - drow);
-        for (var d = 0u; d < D; d++) { dq[d] += ds * kt[jj * D + d]; }
+        ${l.unroll((c) => `dq${c} += ds * kt[r + ${c}u];`)}
       }
     }
     workgroupBarrier();
   }
   if (in_range) {
-    for (var d = 0u; d < D; d++) { DQ[qbase + d] = dq[d] * scale; }
+    ${l.unroll((c) => `DQ[qbase + ${c}u] = dq${c} * scale;`)}
     DROW[bh * Tq + i] = drow;
   }
 }`,
@@ -186,22 +208,24 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * gradient, dM[b, h, j] = Σ_i exp(s_ij − lse_i)·(dO_i·v_j − D_i) (summed over heads afterwards).
  */
 export function attentionBackwardKeyKernel(D: number, TILE: number): Kernel {
+  const l = lanes(D);
+  const T = l.T;
   return {
     key: `attn_bwd_kv_d${D}_t${TILE}`,
     access: ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write', 'read_write'],
-    wgsl: () => `${COMMON(D, TILE)}
-@group(0) @binding(1) var<storage, read> Q: array<f32>;
-@group(0) @binding(2) var<storage, read> K: array<f32>;
-@group(0) @binding(3) var<storage, read> V: array<f32>;
+    wgsl: () => `${COMMON(D, TILE, l)}
+@group(0) @binding(1) var<storage, read> Q: array<${T}>;
+@group(0) @binding(2) var<storage, read> K: array<${T}>;
+@group(0) @binding(3) var<storage, read> V: array<${T}>;
 @group(0) @binding(4) var<storage, read> Mask: array<f32>;
 @group(0) @binding(5) var<storage, read> LSE: array<f32>;
 @group(0) @binding(6) var<storage, read> DROW: array<f32>;
-@group(0) @binding(7) var<storage, read> DO: array<f32>;
-@group(0) @binding(8) var<storage, read_write> DK: array<f32>;
-@group(0) @binding(9) var<storage, read_write> DV: array<f32>;
+@group(0) @binding(7) var<storage, read> DO: array<${T}>;
+@group(0) @binding(8) var<storage, read_write> DK: array<${T}>;
+@group(0) @binding(9) var<storage, read_write> DV: array<${T}>;
 @group(0) @binding(10) var<storage, read_write> DM: array<f32>;
-var<workgroup> qt: array<f32, ${TILE * D}>;
-var<workgroup> dot_: array<f32, ${TILE * D}>;
+var<workgroup> qt: array<${T}, ${TILE * l.L}>;
+var<workgroup> dot_: array<${T}, ${TILE * l.L}>;
 var<workgroup> lt: array<f32, ${TILE}>;
 var<workgroup> rt: array<f32, ${TILE}>;
 
@@ -213,21 +237,20 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   let j = wid.x * TILE + lid;
   let in_range = j < Tk;
   let jj = min(j, Tk - 1u);
-  let kbase = (bh * Tk + jj) * D;
-  var k: array<f32, ${D}>;
-  var v: array<f32, ${D}>;
-  for (var d = 0u; d < D; d++) { k[d] = K[kbase + d] * scale; v[d] = V[kbase + d]; }
+  let kbase = (bh * Tk + jj) * L;
+  ${l.unroll((c) => `let k${c} = K[kbase + ${c}u] * scale;`)}
+  ${l.unroll((c) => `let v${c} = V[kbase + ${c}u];`)}
   let m = mask_at(b, jj);
-  var dk: array<f32, ${D}>;
-  var dv: array<f32, ${D}>;
+  ${l.unroll((c) => `var dk${c} = ${l.zero};`)}
+  ${l.unroll((c) => `var dv${c} = ${l.zero};`)}
   var dm = 0.0;
   for (var start = 0u; start < Tq; start += TILE) {
     let i = start + lid;
     let ii = min(i, Tq - 1u);
-    let qbase = (bh * Tq + ii) * D;
-    for (var d = 0u; d < D; d++) {
-      qt[lid * D + d] = Q[qbase + d];
-      dot_[lid * D + d] = DO[qbase + d];
+    let qbase = (bh * Tq + ii) * L;
+    for (var c = 0u; c < L; c++) {
+      qt[lid * L + c] = Q[qbase + c];
+      dot_[lid * L + c] = DO[qbase + c];
     }
     lt[lid] = LSE[bh * Tq + ii];
     rt[lid] = DROW[bh * Tq + ii];
@@ -238,27 +261,23 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
         let lse = lt[r];
         // Rows that attend to nothing (all keys masked) carry no gradient.
         if (lse == ${NEG_BIG}) { continue; }
-        var s = 0.0;
-        var da = 0.0;
-        for (var d = 0u; d < D; d++) {
-          s += qt[r * D + d] * k[d];
-          da += dot_[r * D + d] * v[d];
-        }
+        let o = r * L;
+        let s = ${Array.from({ length: l.L }, (_, c) => l.dot(`qt[o + ${c}u]`, `k${c}`)).join(' + ')};
+        let da = ${Array.from({ length: l.L }, (_, c) => l.dot(`dot_[o + ${c}u]`, `v${c}`)).join(' + ')};
         let e = exp(s - lse);
         let g = e * (da - rt[r]);
         dm += g;
         let a = m * e;
         let ds = m * g;
-        for (var d = 0u; d < D; d++) {
-          dk[d] += ds * qt[r * D + d];
-          dv[d] += a * dot_[r * D + d];
-        }
+        ${l.unroll((c) => `dk${c} += ds * qt[o + ${c}u];`)}
+        ${l.unroll((c) => `dv${c} += a * dot_[o + ${c}u];`)}
       }
     }
     workgroupBarrier();
   }
   if (in_range) {
-    for (var d = 0u; d < D; d++) { DK[kbase + d] = dk[d] * scale; DV[kbase + d] = dv[d]; }
+    ${l.unroll((c) => `DK[kbase + ${c}u] = dk${c} * scale;`)}
+    ${l.unroll((c) => `DV[kbase + ${c}u] = dv${c};`)}
     DM[bh * Tk + j] = dm;
   }
 }`,
