@@ -42,7 +42,12 @@ test('1,000 training steps leave live bytes, live tensors and the buffer count e
   }
   await sync();
   const end = memory();
-  assert.is(end.liveBytes, at10!.liveBytes, 'live bytes');
+  // Run alone, live bytes are identical. In the full suite the garbage collector may return
+  // tensors that earlier suites leaked (releasing their bytes but not their tensor count), so
+  // bytes may only fall; a leak here would raise both counts.
+  assert.ok(end.liveBytes <= at10!.liveBytes, `live bytes grew: ${at10!.liveBytes} -> ${end.liveBytes}`);
+  if (end.liveBytes !== at10!.liveBytes) console.log(`memory test: ${at10!.liveBytes - end.liveBytes} bytes of other suites' leaked tensors were collected`);
+  assert.is(end.liveBytes + end.pooledBytes, at10!.liveBytes + at10!.pooledBytes, 'bytes held by the pool, live or free');
   assert.is(end.liveTensors, at10!.liveTensors, 'live tensors');
   assert.is(end.buffersCreated, at10!.buffersCreated, 'no new GPU buffers after warm-up');
   assert.is(end.pipelines, at10!.pipelines, 'no new pipelines');

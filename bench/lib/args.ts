@@ -6,7 +6,7 @@ export const HELP = `Usage: node dist/bench/kernels.js [options]      (or: npm r
 Times matmul, softmax, layer norm and a pointwise chain in webfam, jax-js and TensorFlow.js
 on the same WebGPU adapter in one process, and writes bench/results/kernels-<date>-<tag>.{json,md}.
 
-  --quick            fewer samples and no matmul 2048³ (about a minute on a 2-core software GPU)
+  --quick            fewer samples and no matmul 2048³ (under a minute on a 2-core software GPU)
   --only <list>      comma-separated families or ids (prefixes): matmul, softmax, layernorm,
                      gelu-chain, matmul-1024, ...
   --skip <list>      the same, to leave out

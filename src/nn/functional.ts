@@ -1,7 +1,6 @@
 // nn.functional: the stateless forms of the layers and losses (torch.nn.functional's names in
 // camelCase), as thin compositions of the engine's ops.
 import type { Tensor } from '../tensor/tensor.js';
-import { tensor } from '../tensor/tensor.js';
 import { ShapeError, fmt } from '../tensor/shape.js';
 import * as nnops from '../tensor/ops/nn.js';
 import type { MatmulOptions } from '../tensor/ops/matmul.js';
@@ -41,48 +40,9 @@ export function relu(x: Tensor): Tensor {
   return x.relu();
 }
 
-// ---------------------------------------------------------------------------------------------
-// TEMPORARY compositions until the fused layerNorm / crossEntropy / mseLoss (src/tensor/ops/loss.ts)
-// land; then these become re-exports.
-
-export type Reduction = 'mean' | 'sum' | 'none';
-
-export function layerNorm(x: Tensor, normalizedShape: readonly number[], weight?: Tensor | null, bias?: Tensor | null, eps = 1e-5): Tensor {
-  const k = normalizedShape.length;
-  if (x.rank < k || normalizedShape.some((d, i) => x.shape[x.rank - k + i] !== d)) {
-    throw new ShapeError('layerNorm', `input ${fmt(x.shape)} does not end in ${fmt(normalizedShape)}`);
-  }
-  const axes = [...Array(k).keys()].map((i) => x.rank - k + i);
-  const mu = x.mean(axes, true);
-  const d = x.sub(mu);
-  const v = d.square().mean(axes, true);
-  let y = d.mul(v.add(eps).rsqrt());
-  if (weight) y = y.mul(weight);
-  if (bias) y = y.add(bias);
-  return y;
-}
-
-function reduce(loss: Tensor, reduction: Reduction): Tensor {
-  return reduction === 'none' ? loss : reduction === 'sum' ? loss.sum() : loss.mean();
-}
-
-export function crossEntropy(logits: Tensor, targets: Tensor, opts: { labelSmoothing?: number; reduction?: Reduction } = {}): Tensor {
-  if (logits.rank !== 2 || targets.rank !== 1 || targets.shape[0] !== logits.shape[0]) {
-    throw new ShapeError('crossEntropy', `logits must be [N, C] and targets [N], got ${fmt(logits.shape)} and ${fmt(targets.shape)}`);
-  }
-  const C = logits.shape[1]!;
-  const ls = opts.labelSmoothing ?? 0;
-  const logp = logits.logSoftmax(-1);
-  const classes = tensor(Float32Array.from({ length: C }, (_, i) => i));
-  const onehot = targets.reshape([-1, 1]).eq(classes);
-  const q = onehot.mul(1 - ls).add(ls / C);
-  const loss = q.mul(logp).sum(-1).neg();
-  return reduce(loss, opts.reduction ?? 'mean');
-}
-
-export function mseLoss(input: Tensor, target: Tensor, opts: { reduction?: Reduction } = {}): Tensor {
-  return reduce(input.sub(target).square(), opts.reduction ?? 'mean');
-}
+// The fused engine ops, under the names torch.nn.functional uses.
+export { layerNorm } from '../tensor/ops/nn.js';
+export { crossEntropy, mseLoss, type Reduction, type CrossEntropyOptions, type Targets } from '../tensor/ops/loss.js';
 
 /** Inverted dropout: zeroes elements with probability p, scales the rest by 1 / (1 − p); identity when not training. */
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {

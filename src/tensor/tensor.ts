@@ -18,7 +18,12 @@ export class Storage {
 }
 
 // Tensors that were never disposed return their memory when garbage-collected.
-const registry = new FinalizationRegistry<Storage>((s) => releaseStorage(s));
+const registry = new FinalizationRegistry<Storage>((s) => {
+  releaseStorage(s);
+  try {
+    rt().stats.liveTensors--;
+  } catch { /* device gone */ }
+});
 
 function releaseStorage(s: Storage): void {
   if (--s.refs === 0) {

@@ -19,6 +19,7 @@ export const FLAGS = {
   data: { type: 'string', default: null, metavar: 'DIR', group: 'What to run', help: 'Waterbirds-layout folder (metadata.csv: img_id,img_filename,y,split,place[,mask_filename]); default: the embedded synthetic benchmark' },
   eval: { type: 'string', default: null, metavar: 'CHECKPOINT', group: 'What to run', help: 'evaluate a saved checkpoint on the test split (with --data for a folder) and exit' },
   resume: { type: 'bool', default: false, group: 'What to run', help: 'continue runs/<name> from its last checkpoint (optimizer, schedule and RNG state included)' },
+  'stop-after': { type: 'int', default: 0, metavar: 'EPOCHS', group: 'What to run', help: 'stop after this many epochs of this invocation, saving a checkpoint as Ctrl-C does (0 = run to the end); continue with --resume' },
   // Data
   'image-size': { type: 'int', default: 32, group: 'Data', help: 'image side in pixels (the model preset decides the patch size)' },
   'train-size': { type: 'int', default: 2000, group: 'Data', help: 'synthetic benchmark: training images' },

@@ -279,6 +279,7 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
   };
   process.on('SIGINT', onSigint);
   const finalMetrics: Record<string, unknown> = {};
+  let epochsThisRun = 0;
   try {
     for (let ph = prog.phase; ph < phases.length; ph++) {
       const phase = phases[ph]!;
@@ -360,6 +361,11 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
         await saveCheckpoint(ckptPath, model, opt, spec, prog, data.normalize, data.train.classNames);
         await writeJsonAtomic(join(dir, 'metrics.json'), { method, epochs: prog.history, final: null });
         if (args.pictures) await saveCurves(join(dir, 'pictures', 'curves.png'), prog.history, `${method}: loss and validation accuracy`);
+        const lastEpoch = ph === phases.length - 1 && epoch === phase.epochs - 1;
+        if (args['stop-after'] > 0 && ++epochsThisRun >= args['stop-after'] && !lastEpoch) {
+          log(`stopped after ${epochsThisRun} epoch(s) as asked; continue with: node train.js --name ${name} --resume (and the same flags)`);
+          return 0;
+        }
       }
       opt.dispose();
     }

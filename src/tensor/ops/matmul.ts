@@ -13,6 +13,7 @@ import {
 } from '../../shaders/matmul.js';
 import { reduce, sumTo } from './reduce.js';
 import { reshape } from './movement.js';
+import { fixedSubgroupSize } from './nn.js';
 
 export interface MatmulOptions {
   /** Use a's last two axes transposed, without a copy. */
@@ -51,21 +52,13 @@ const TILED_LARGE: TiledConfig = { TM: 4, TN: 4, BK: 16 };
 const TILED_SMALL: TiledConfig = { TM: 2, TN: 2, BK: 16 };
 const MIN_LARGE_TILES = 128;
 
-const simdLaneCache = new WeakMap<Runtime, number>();
-
 /** Subgroup width when the adapter is a CPU one with fixed-size subgroups, else 0. */
 function simdLanes(r: Runtime): number {
-  let lanes = simdLaneCache.get(r);
-  if (lanes === undefined) {
-    lanes = 0;
-    const info = (r.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-    const min = info?.subgroupMinSize, max = info?.subgroupMaxSize;
-    const d = r.adapterDescription;
-    const cpu = d.architecture === 'software' || !!info?.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(`${d.description} ${d.device}`);
-    if (cpu && r.device.features.has('subgroups') && min && min === max && [4, 8, 16].includes(min)) lanes = min;
-    simdLaneCache.set(r, lanes);
-  }
-  return lanes;
+  const lanes = fixedSubgroupSize(r);
+  const info = (r.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const d = r.adapterDescription;
+  const cpu = d.architecture === 'software' || !!info?.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(`${d.description} ${d.device}`);
+  return cpu && (lanes === 4 || lanes === 8) ? lanes : 0;
 }
 
 function checkLive(...ts: Tensor[]): void {
@@ -94,6 +87,10 @@ function matmulCore(a: Tensor, b: Tensor, transA: boolean, transB: boolean, bias
 
   const out = Tensor.empty([...batch, M, N]);
   const wantGrad = isGradEnabled() && (a.requiresGrad || b.requiresGrad || !!bias?.requiresGrad);
+  // A fused activation's backward needs its input, the pre-activation z = op(a)·op(b) + bias.
+  // When gradients are recorded the kernel also writes z (one extra store per output, in the
+  // same pass); the alternative, matmul + bias then the standalone activation op, costs a
+  // whole extra read-and-write pass over the output, with or without gradients.
   const pre = act !== 'none' && wantGrad ? Tensor.empty(out.shape) : null;
   if (out.size > 0) {
     const r = rt();

@@ -7,3 +7,4 @@ export * as gatherRef from './gather.js';
 export { philox4x32, randomBits, randomRef } from '../../shaders/random.js';
 export * from './optim.js';
 export * as imageRef from './image.js';
+export * from './nn.js';

@@ -1,0 +1,101 @@
+// Fused softmax / logSoftmax: forward against float64 references along any axis (rows shorter
+// and longer than a workgroup), stability with huge logits, backward against finite
+// differences, and agreement with the same function composed from primitive ops.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { tensor, grad, type Tensor } from '../src/index.js';
+import { softmax, logSoftmax, rowPlanConfig } from '../src/tensor/ops/nn.js';
+import { SHARED_ROW_PLAN } from '../src/shaders/softmax.js';
+import { arr, softmaxRef, logSoftmaxRef } from '../src/tensor/reference/index.js';
+import { setup, rng, randArray, assertClose, toTensor, gradCheck } from './harness.js';
+
+test.before(setup);
+
+/** Runs fn with the device's row plan (one subgroup per row where available), then with 64 invocations reducing in workgroup memory. */
+async function eachRowPlan(fn: (plan: string) => Promise<void>): Promise<void> {
+  for (const force of [null, SHARED_ROW_PLAN]) {
+    rowPlanConfig.force = force;
+    try {
+      await fn(force ? 'workgroup-memory plan' : 'default plan');
+    } finally {
+      rowPlanConfig.force = null;
+    }
+  }
+}
+
+const rand = (r: () => number, shape: number[], lo = -3, hi = 3) => arr(shape, randArray(r, shape.reduce((p, d) => p * d, 1), lo, hi));
+const cases: [number[], number][] = [[[3, 37], -1], [[4, 150], 1], [[2, 130, 3], 1], [[5, 6, 7], 0], [[200], 0], [[2, 3, 4, 5], 2]];
+
+for (const [name, fn, ref] of [['softmax', softmax, softmaxRef], ['logSoftmax', logSoftmax, logSoftmaxRef]] as const) {
+  test(`${name} matches the float64 reference along any axis`, async () => {
+    await eachRowPlan(async (plan) => {
+      const r = rng(name.length * 7);
+      for (const [shape, axis] of cases) {
+        const x = rand(r, shape);
+        const t = toTensor(x);
+        const y = fn(t, axis);
+        assertClose(await y.data(), ref(x, axis).data, { atol: 1e-6, rtol: 1e-5, what: `${name} [${shape}] axis ${axis} (${plan})` });
+        [t, y].forEach((u) => u.dispose());
+      }
+    });
+  });
+
+  test(`${name} gradient matches finite differences`, async () => {
+    await eachRowPlan(async (plan) => {
+      const r = rng(name.length * 11);
+      for (const [shape, axis] of [[[3, 7], -1], [[4, 3, 5], 1], [[2, 70], 1]] as [number[], number][]) {
+        await gradCheck({ inputs: [rand(r, shape)], gpu: (x) => fn(x, axis), ref: (x) => ref(x, axis), what: `${name} [${shape}] axis ${axis} (${plan})` });
+      }
+    });
+  });
+
+  test(`${name} is stable for huge logits`, async () => {
+    const x = arr([2, 4], [1000, 1001, 999, 1000, -5000, -5001, -4999, -5000]);
+    const y = await fn(toTensor(x), -1).data();
+    assert.ok([...y].every(Number.isFinite), `${name} gave ${[...y]}`);
+    assertClose(y, ref(x, -1).data, { atol: 1e-5, rtol: 1e-5, what: name });
+  });
+}
+
+test('fused softmax and logSoftmax agree with their compositions from primitive ops, gradients included', async () => {
+  const r = rng(5);
+  const x0 = rand(r, [6, 33]);
+  const w = toTensor(rand(r, [6, 33]));
+  const composedSoftmax = (x: Tensor) => {
+    const e = x.sub(x.max(1, true)).exp();
+    return e.div(e.sum(1, true));
+  };
+  const composedLogSoftmax = (x: Tensor) => x.sub(x.logsumexp(1, true));
+  for (const [fused, composed] of [[(x: Tensor) => softmax(x, 1), composedSoftmax], [(x: Tensor) => logSoftmax(x, 1), composedLogSoftmax]] as const) {
+    const x = toTensor(x0, true);
+    const yf = fused(x), yc = composed(x);
+    assertClose(await yf.data(), await yc.data(), { atol: 1e-6, rtol: 1e-5, what: 'forward' });
+    const [gf] = grad(yf.mul(w).sum(), [x]);
+    const [gc] = grad(yc.mul(w).sum(), [x]);
+    assertClose(await gf!.data(), await gc!.data(), { atol: 1e-6, rtol: 1e-4, what: 'gradient' });
+  }
+});
+
+test('the Tensor methods use the fused kernels', async () => {
+  const x = tensor([[1, 2, 3], [0, 0, 0]]);
+  assertClose(await x.softmax().data(), softmaxRef(arr([2, 3], [1, 2, 3, 0, 0, 0]), -1).data, { atol: 1e-7 });
+  assert.is(x.logSoftmax(0).node, null);
+  const xg = tensor([1, 2], { requiresGrad: true });
+  assert.is(xg.softmax().node?.op, 'softmax');
+  assert.is(xg.logSoftmax().node?.op, 'logSoftmax');
+});
+
+test('a bad axis names the op and the rank', () => {
+  const x = tensor([[1, 2], [3, 4]]);
+  assert.throws(() => softmax(x, 2), /softmax: axis 2 is out of range for a tensor of rank 2/);
+  assert.throws(() => logSoftmax(x, -3), /logSoftmax: axis -3 is out of range/);
+});
+
+test('empty tensors give empty results', async () => {
+  const x = tensor(new Float32Array(0), { shape: [0, 5] });
+  assert.equal([...softmax(x).shape], [0, 5]);
+  const y = tensor(new Float32Array(0), { shape: [3, 0] });
+  assert.equal([...logSoftmax(y).shape], [3, 0]);
+});
+
+test.run();

@@ -1,0 +1,155 @@
+// `node train.js` end to end, as a user runs it: every method on a few dozen images, the files a
+// run leaves, --eval, resume equal to an uninterrupted run, Ctrl-C, bad data and a diverging loss.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FLAGS } from '../src/train/args.js';
+import { decodeSafetensors } from '../src/io/safetensors.js';
+import { encodePNG } from '../src/io/png.js';
+
+const out = mkdtempSync(join(tmpdir(), 'webfam-train-'));
+const TINY = ['--model', 'webfam_test', '--image-size', '32', '--train-size', '32', '--val-size', '16', '--test-size', '16', '--batch-size', '16', '--epochs', '1', '--base-epochs', '1', '--out', out, '--quiet'];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function trainJs(args: string[], opts: { onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void } = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['train.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '', stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => {
+      stderr += d;
+      opts.onStderr?.(stderr, (sig) => child.kill(sig));
+    });
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function lastJson(r: Run): Record<string, any> {
+  const line = r.stdout.trim().split('\n').at(-1)!;
+  try {
+    return JSON.parse(line);
+  } catch {
+    throw new Error(`last stdout line is not JSON: ${line}\nstderr:\n${r.stderr}`);
+  }
+}
+
+test('--help documents every flag with its default', async () => {
+  const r = await trainJs(['--help']);
+  assert.is(r.code, 0);
+  for (const name of Object.keys(FLAGS)) assert.ok(r.stdout.includes(`--${name}`), `--help lacks --${name}`);
+  assert.ok(r.stdout.includes('(default: ifam)'));
+});
+
+test('a mistyped flag is a usage error that suggests the right one', async () => {
+  const r = await trainJs(['--epoch', '3']);
+  assert.is(r.code, 2);
+  assert.match(r.stderr, /unknown flag --epoch \(did you mean --epochs\?\)/);
+  const r2 = await trainJs(['--lr', 'fast']);
+  assert.is(r2.code, 2);
+  assert.match(r2.stderr, /--lr needs a number, got "fast"/);
+});
+
+for (const method of ['baseline', 'ifam', 'robustvit']) {
+  test(`${method}: a tiny run writes config, metrics, checkpoint and pictures, and --json ends with the metrics`, async () => {
+    const r = await trainJs(['--method', method, '--name', method, '--json', ...TINY]);
+    assert.is(r.code, 0, r.stderr);
+    const m = lastJson(r);
+    assert.is(m.method, method);
+    assert.is(m.epochs, method === 'robustvit' ? 2 : 1);
+    for (const k of ['train_seconds', 'img_per_s']) assert.ok(m[k] > 0, `${k} = ${m[k]}`);
+    assert.ok(m.test.avg_acc >= 0 && m.test.avg_acc <= 1);
+    assert.ok(m.test.worst_group_acc <= m.test.avg_acc);
+    assert.is(Object.keys(m.test.groups).length, 4);
+    assert.ok(m.test.mask_miou > 0 && m.test.mask_miou <= 1, `mask mIoU ${m.test.mask_miou}`);
+    const dir = join(out, method);
+    for (const f of ['config.json', 'metrics.json', 'checkpoint.safetensors', 'pictures/test-samples.png', 'pictures/curves.png']) {
+      assert.ok(existsSync(join(dir, f)), `${f} missing`);
+    }
+    const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
+    assert.is(metrics.final.test.avg_acc, m.test.avg_acc);
+    const ck = decodeSafetensors(readFileSync(join(dir, 'checkpoint.safetensors')));
+    assert.ok(ck.metadata['webfam.spec']);
+    const ev = await trainJs(['--eval', join(dir, 'checkpoint.safetensors'), '--json', '--test-size', '16', '--quiet']);
+    assert.is(ev.code, 0, ev.stderr);
+    assert.is(lastJson(ev).test.avg_acc, m.test.avg_acc, '--eval reproduces the final test accuracy');
+  });
+}
+
+test('resuming an interrupted run gives exactly the metrics and weights of an uninterrupted one', async () => {
+  const common = ['--method', 'ifam', '--seed', '3', '--json', ...TINY, '--epochs', '2'];
+  const full = await trainJs([...common, '--name', 'full']);
+  assert.is(full.code, 0, full.stderr);
+  const half = await trainJs([...common, '--name', 'halves', '--stop-after', '1']);
+  assert.is(half.code, 0, half.stderr);
+  const rest = await trainJs([...common, '--name', 'halves', '--resume']);
+  assert.is(rest.code, 0, rest.stderr);
+  const a = lastJson(full).test, b = lastJson(rest).test;
+  assert.equal(b, a);
+  const ca = decodeSafetensors(readFileSync(join(out, 'full', 'checkpoint.safetensors')));
+  const cb = decodeSafetensors(readFileSync(join(out, 'halves', 'checkpoint.safetensors')));
+  for (const [k, t] of Object.entries(ca.tensors)) {
+    const u = cb.tensors[k]!;
+    assert.ok(u && t.data.every((v, i) => Object.is(v, u.data[i])), `${k} differs after resume`);
+  }
+});
+
+test('Ctrl-C saves a checkpoint and exits; starting again without --resume refuses to overwrite it', async () => {
+  let sent = false;
+  const r = await trainJs(['--method', 'baseline', '--name', 'interrupted', ...TINY, '--train-size', '256', '--no-quiet'], {
+    onStderr: (text, kill) => {
+      if (!sent && /epoch 1\/1 \S* *[1-9]/.test(text)) {
+        sent = true;
+        kill('SIGINT');
+      }
+    },
+  });
+  assert.ok(sent, `never saw progress:\n${r.stderr}`);
+  assert.is(r.code, 130, r.stderr);
+  assert.match(r.stderr, /--resume/);
+  assert.ok(existsSync(join(out, 'interrupted', 'checkpoint.safetensors')));
+  const again = await trainJs(['--method', 'baseline', '--name', 'interrupted', ...TINY]);
+  assert.is(again.code, 2);
+  assert.match(again.stderr, /already holds a run/);
+});
+
+test('a diverging loss stops the run with a clear message and keeps the last good checkpoint', async () => {
+  const r = await trainJs(['--method', 'baseline', '--name', 'nan', ...TINY, '--epochs', '3', '--lr', '1e30', '--clip', '0', '--warmup-epochs', '0']);
+  assert.is(r.code, 3, r.stderr);
+  assert.match(r.stderr, /loss became (NaN|Infinity|-Infinity)/);
+});
+
+function writeFolder(dir: string, rows: string[], files: string[]): void {
+  const img = { width: 8, height: 8, channels: 3 as const, data: new Uint8Array(8 * 8 * 3).map((_, i) => (i * 37) % 256) };
+  for (const f of files) writeFileSync(join(dir, f), encodePNG(img));
+  writeFileSync(join(dir, 'metadata.csv'), ['img_id,img_filename,y,split,place', ...rows].join('\n') + '\n');
+}
+
+test('bad data fails before training, naming the file and line; --skip-bad skips and reports it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'webfam-folder-'));
+  const files: string[] = [];
+  const rows: string[] = [];
+  for (let i = 0; i < 24; i++) {
+    const f = `img${i}.png`;
+    files.push(f);
+    rows.push(`${i},${f},${i % 2},${i < 12 ? 0 : i < 18 ? 1 : 2},${(i >> 1) % 2}`);
+  }
+  rows.push('24,missing.png,1,0,1');
+  writeFolder(dir, rows, files);
+  const r = await trainJs(['--data', dir, '--method', 'baseline', ...TINY, '--name', 'bad']);
+  assert.is(r.code, 2, r.stderr);
+  assert.match(r.stderr, /missing\.png/);
+  assert.match(r.stderr, /line 26/);
+  const s = await trainJs(['--data', dir, '--method', 'baseline', ...TINY, '--batch-size', '4', '--name', 'skip', '--skip-bad', '--json']);
+  assert.is(s.code, 0, s.stderr);
+  assert.match(s.stderr, /skipped 1/i);
+});
+
+test.run();
