@@ -138,7 +138,7 @@ export class Tensor {
    * buffers are multiples of 256 bytes, so this stays inside the buffer).
    */
   get binding4(): { buffer: GPUBuffer; bytes: number } {
-    return { buffer: this.storage.buffer, bytes: Math.ceil(this.size / 4) * 16 };
+    return { buffer: this.storage.buffer, bytes: Math.max(16, Math.ceil(this.size / 4) * 16) };
   }
 
   /** Frees the GPU memory (shared storage is freed when its last view is disposed). */
