@@ -65,6 +65,10 @@ function topoOrder(roots: Tensor[]): Tensor[] {
       if (i < inputs.length) {
         top[1]++;
         const c = inputs[i]!;
+        if (c.requiresGrad && c.disposed) {
+          // Silently skipping it would give wrong (missing) gradients.
+          throw new Error(`backward: an input of ${t.node!.op} (shape [${c.shape}]) was disposed — by dispose() or an enclosing tidy() — before backward ran; call backward() inside the same tidy()`);
+        }
         if (c.requiresGrad && !seen.has(c)) {
           seen.add(c);
           stack.push([c, 0]);
