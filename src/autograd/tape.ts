@@ -141,7 +141,20 @@ function propagate(
       g.dispose();
     }
   });
-  if (!retainGraph) for (const t of order) t.node = null;
+  if (!retainGraph) {
+    for (const t of order) {
+      if (t.node) t.graphFreed = true;
+      t.node = null;
+    }
+  }
+}
+
+function checkGraph(outputs: Tensor[], who: string): void {
+  for (const o of outputs) {
+    if (o.graphFreed) {
+      throw new Error(`${who}: the graph behind this tensor (shape [${o.shape}]) was freed by an earlier backward()/grad(); pass { retainGraph: true } to the first call to walk it again`);
+    }
+  }
 }
 
 function seedsFor(outputs: Tensor[], gradOutputs: (Tensor | null)[] | undefined): Tensor[] {
@@ -162,6 +175,7 @@ export function backward(output: Tensor, gradOutput?: Tensor, opts: { retainGrap
   if (!output.requiresGrad) {
     throw new Error(`backward: the tensor of shape [${output.shape}] does not require grad (no input had requiresGrad, or it was made under noGrad)`);
   }
+  checkGraph([output], 'backward');
   const seeds = seedsFor([output], gradOutput ? [gradOutput] : undefined);
   propagate([output], seeds, !!opts.retainGraph, null, (t, g) => {
     if (!t.node) {
@@ -184,6 +198,7 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], opts: GradOpt
   for (const o of outs) {
     if (!o.requiresGrad) throw new Error(`grad: an output of shape [${o.shape}] does not require grad`);
   }
+  checkGraph(outs, 'grad');
   const want = new Map<Tensor, Tensor | null>(inputs.map((t) => [t, null]));
   const seeds = seedsFor(outs, opts.gradOutputs);
   propagate(outs, seeds, !!opts.retainGraph, null, (t, g) => {

@@ -89,6 +89,8 @@ export class Tensor {
   grad: Tensor | null = null;
   /** How this tensor was computed, for autograd (null for leaves and under noGrad). */
   node: GradNode | null = null;
+  /** Set when a backward without retainGraph released the graph that produced this tensor. */
+  graphFreed = false;
   /** Optional name (parameters carry their dotted name here). */
   name = '';
   private _storage: Storage | null;
