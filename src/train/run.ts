@@ -47,9 +47,11 @@ interface Progression {
   trainSeconds: number;
   imagesSeen: number;
   rng: RngState;
-  history: (CurvePoint & { phase: string })[];
+  history: (CurvePoint & { phase: string; terms?: Record<string, number> })[];
   lossSum: number;
   lossCount: number;
+  /** Per loss term, the running sum over this epoch (the mean goes into metrics.json). */
+  termSums?: Record<string, number>;
 }
 
 interface DataSplits {
@@ -292,7 +294,7 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
         for (const [k, t] of Object.entries(resumeTensors)) if (k.startsWith('optimizer.') || !t.name) t.dispose();
         resumeTensors = null;
       } else if (ph !== prog.phase) {
-        prog = { ...prog, phase: ph, epoch: 0, batch: 0, lossSum: 0, lossCount: 0 };
+        prog = { ...prog, phase: ph, epoch: 0, batch: 0, lossSum: 0, lossCount: 0, termSums: {} };
       }
       const phaseStart = prog.globalStep - (prog.epoch * stepsPerEpoch + prog.batch);
       for (let epoch = prog.epoch; epoch < phase.epochs; epoch++) {
@@ -316,6 +318,8 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
           lastLoss = vals.total!;
           prog.lossSum += vals.total!;
           prog.lossCount++;
+          prog.termSums ??= {};
+          for (const [key, v] of Object.entries(vals)) prog.termSums[key] = (prog.termSums[key] ?? 0) + v;
         };
         for await (const b of loader.epoch(epoch)) {
           if (k++ < prog.batch) continue; // resumed mid-epoch
@@ -352,7 +356,9 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
         const trainLoss = prog.lossSum / Math.max(1, prog.lossCount);
         const val = await evaluate(method, model, data.val, { batchSize: args['batch-size'], normalize: data.normalize, quiet: true });
         bar.finish(`loss ${trainLoss.toFixed(4)}  val acc ${(100 * val.avg_acc).toFixed(1)}%  worst group ${(100 * val.worst_group_acc).toFixed(1)}%`);
-        prog.history.push({ phase: phase.name, epoch: prog.history.length + 1, train_loss: trainLoss, val_avg_acc: val.avg_acc, val_worst_group_acc: val.worst_group_acc });
+        const terms = Object.fromEntries(Object.entries(prog.termSums ?? {}).map(([key, v]) => [key, v / Math.max(1, prog.lossCount)]));
+        prog.history.push({ phase: phase.name, epoch: prog.history.length + 1, train_loss: trainLoss, val_avg_acc: val.avg_acc, val_worst_group_acc: val.worst_group_acc, terms });
+        prog.termSums = {};
         prog.epoch = epoch + 1;
         prog.batch = 0;
         prog.lossSum = 0;
