@@ -4,6 +4,7 @@
 import * as assert from 'uvu/assert';
 import { init, tensor, type Tensor } from '../src/index.js';
 import type { Arr } from '../src/tensor/reference/index.js';
+import { mulberry32 } from '../src/data/random.js';
 
 let ready: Promise<void> | null = null;
 /** Initialises the device once, with poisoned buffers so unwritten outputs show as NaN. */
@@ -12,17 +13,8 @@ export function setup(): Promise<void> {
   return ready;
 }
 
-/** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (mulberry32, the one the data layer uses). */
+export const rng = mulberry32;
 
 export function randArray(r: () => number, n: number, lo = -2, hi = 2): Float64Array {
   const a = new Float64Array(n);

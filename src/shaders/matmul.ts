@@ -22,7 +22,7 @@
 // Edges (M, N, K not multiples of the tile) are handled by clamping load indices (the extra
 // lanes compute values nobody stores) and guarding the stores, or by zero-filled tile loads.
 import { META_WGSL, type Kernel } from '../tensor/runtime.js';
-import { UNARY } from './pointwise.js';
+import { POINTWISE_HELPERS_WGSL, UNARY } from './pointwise.js';
 
 
 export type MatmulActivation = 'none' | 'gelu' | 'geluTanh' | 'relu';
@@ -75,23 +75,9 @@ export interface SimdVectors {
   vecC: boolean;
 }
 
-// Helpers the activations need: the numerics of src/shaders/pointwise.ts (whose helper block
-// is module-private), and its table's expressions, so a fused activation matches the op.
-const EPILOGUE = /* wgsl */ `
-fn safe_tanh(x: f32) -> f32 {
-  let e = exp(-2.0 * abs(x));
-  return sign(x) * (1.0 - e) / (1.0 + e);
-}
-fn erfc_pos(z: f32) -> f32 {
-  let t = 1.0 / (1.0 + 0.5 * z);
-  let p = -1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277))))))));
-  return t * exp(-z * z + p);
-}
-fn norm_cdf(x: f32) -> f32 {
-  let h = 0.5 * erfc_pos(abs(x) * 0.70710678118654752);
-  return select(1.0 - h, h, x < 0.0);
-}
-fn gelu_tanh_inner(x: f32) -> f32 { return 0.79788456080286536 * (x + 0.044715 * x * x * x); }
+// The activations use pointwise.ts's helpers and table expressions, so a fused activation
+// computes exactly what the separate op does.
+const EPILOGUE = /* wgsl */ `${POINTWISE_HELPERS_WGSL}
 fn activate(x: f32) -> f32 {
   switch M(${MM_META_ACT}u) {
     case ${MM_ACTIVATION_CODE.relu}u: { return ${UNARY.relu!.wgsl}; }

@@ -6,8 +6,9 @@ import { META_WGSL, type Kernel } from '../tensor/runtime.js';
 /** Highest rank the strided kernels index (ranks above this are rejected with a clear error). */
 export const MAX_RANK = 8;
 
-// Numerically careful helpers shared by the expressions.
-const HELPERS = /* wgsl */ `
+// Numerically careful helpers shared by the expressions (and by kernels that fuse them, such as
+// matmul's activation epilogue).
+export const POINTWISE_HELPERS_WGSL = /* wgsl */ `
 // A runtime (not constant) NaN: WGSL rejects NaN in constant expressions.
 var<private> nan_bits: u32 = 0x7fc00000u;
 fn safe_tanh(x: f32) -> f32 {
@@ -197,7 +198,7 @@ export function unaryKernel(op: string): Kernel {
   return {
     key: `unary_${op}`,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}${HELPERS}
+    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> Y: array<vec4<f32>>;
 fn f(x: f32) -> f32 { return ${def.wgsl}; }
@@ -216,7 +217,7 @@ export function unaryBackwardKernel(op: string): Kernel {
   return {
     key: `unary_bwd_${op}`,
     access: ['read', 'read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${HELPERS}
+    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> Yf: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> G: array<vec4<f32>>;
@@ -239,7 +240,7 @@ export function scalarKernel(op: string, scalarFirst: boolean): Kernel {
   return {
     key: `scalar_${op}_${scalarFirst ? 'sx' : 'xs'}`,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}${HELPERS}
+    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> Y: array<vec4<f32>>;
 fn f(a: f32, b: f32) -> f32 { return ${def.wgsl}; }
@@ -259,7 +260,7 @@ export function scalarBackwardKernel(op: string, scalarFirst: boolean): Kernel {
   return {
     key: `scalar_bwd_${op}_${scalarFirst ? 'sx' : 'xs'}`,
     access: ['read', 'read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${HELPERS}
+    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> Yf: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> G: array<vec4<f32>>;
@@ -292,7 +293,7 @@ export function binaryKernel4(op: string, ma: Vec4Mode, mb: Vec4Mode): Kernel {
   return {
     key: `binary_${op}_strided4_${ma}${mb}`,
     access: ['read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${HELPERS}
+    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> A: array<${arr4(ma)}>;
 @group(0) @binding(2) var<storage, read> B: array<${arr4(mb)}>;
 @group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
@@ -314,7 +315,7 @@ export function binaryBackwardKernel4(op: string, ma: Vec4Mode, mb: Vec4Mode): K
   return {
     key: `binary_bwd_${op}_strided4_${ma}${mb}`,
     access: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
-    wgsl: () => `${META_WGSL}${HELPERS}
+    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> A: array<${arr4(ma)}>;
 @group(0) @binding(2) var<storage, read> B: array<${arr4(mb)}>;
 @group(0) @binding(3) var<storage, read> Yf: array<vec4<f32>>;
@@ -344,7 +345,7 @@ export function binaryKernel(op: string, flat: boolean): Kernel {
   return {
     key: `binary_${op}_${flat ? 'flat' : 'strided'}`,
     access: ['read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${HELPERS}
+    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> A: array<${vec}>;
 @group(0) @binding(2) var<storage, read> B: array<${vec}>;
 @group(0) @binding(3) var<storage, read_write> Y: array<${vec}>;
@@ -384,7 +385,7 @@ export function binaryBackwardKernel(op: string, flat: boolean): Kernel {
   return {
     key: `binary_bwd_${op}_${flat ? 'flat' : 'strided'}`,
     access: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
-    wgsl: () => `${META_WGSL}${HELPERS}
+    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> A: array<${vec}>;
 @group(0) @binding(2) var<storage, read> B: array<${vec}>;
 @group(0) @binding(3) var<storage, read> Yf: array<${vec}>;
