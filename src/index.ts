@@ -13,6 +13,7 @@ export {
   type Pair, type PatchOptions, type InterpolateMode, type InterpolateOptions, type AvgPoolOptions, type GridSampleOptions,
 } from './tensor/ops/image.js';
 export { matmul } from './tensor/ops/matmul.js';
+export { maskedAttention } from './tensor/ops/attention.js';
 export { softmax, logSoftmax, layerNorm } from './tensor/ops/nn.js';
 export { crossEntropy, mseLoss } from './tensor/ops/loss.js';
 export { memory, sync, resetPeakMemory, emptyCache, startProfile, stopProfile } from './tensor/memory.js';
@@ -20,6 +21,7 @@ export type { MemoryInfo, KernelProfile } from './tensor/runtime.js';
 export * as nn from './nn/index.js';
 export * as optim from './nn/optim.js';
 export * as data from './data/index.js';
+export * as vit from './vit/index.js';
 export {
   saveSafetensors, loadSafetensors, saveSafetensorsFile, loadSafetensorsFile, loadSafetensorsResponse,
   encodeSafetensors, decodeSafetensors, parseSafetensorsHeader, SafetensorsError,

@@ -175,4 +175,58 @@ test('orthogonality and equivariance losses match their formulas', async () => {
   await gradCheck({ inputs: [a, b], gpu: (x, y) => equivarianceLoss(x, y), ref: eqv, what: 'equivariance' });
 });
 
+test('disabled parts are zeroed before the fg/bg comparison (test-time intervention), in hardMask and forward', async () => {
+  const [B, N, K, tau] = [2, 21, 3, 0.7];
+  const model = new IFAM(tiny, { numClasses: 2, parts: K, tau });
+  model.eval();
+  const logits = Float32Array.from(randArray(rng(11), B * N * (K + 1), -3, 3));
+  const partLogits = tensor(logits, { shape: [B, N, K + 1] });
+  // float64 reference: softmax over parts at temperature τ, disabled parts zeroed, max_fg > bg.
+  const expected = (disabled: number[]) => {
+    const out: number[] = [];
+    let ties = 0;
+    for (let i = 0; i < B * N; i++) {
+      const row = Array.from(logits.subarray(i * (K + 1), (i + 1) * (K + 1)), (v) => v / tau);
+      const m = Math.max(...row);
+      const e = row.map((v) => Math.exp(v - m));
+      const z = e.reduce((a, b) => a + b, 0);
+      const a = e.map((v, k) => (disabled.includes(k) ? 0 : v / z));
+      const fg = Math.max(...a.slice(0, K)), bg = a[K]!;
+      if (Math.abs(fg - bg) < 1e-5) ties++;
+      out.push(fg > bg ? 1 : 0);
+    }
+    assert.is(ties, 0, 'the random logits should have no near-ties');
+    return out;
+  };
+  const full = [...(await model.hardMask(partLogits).data())];
+  assert.equal(full, expected([]));
+  assert.equal([...(await model.hardMask(partLogits, { disabledParts: [] }).data())], full);
+  let changed = 0;
+  for (const disabled of [[0], [2], [0, 1]]) {
+    const m = [...(await model.hardMask(partLogits, { disabledParts: disabled }).data())];
+    assert.equal(m, expected(disabled), `disabled ${disabled}`);
+    // Switching parts off can only remove patches from the mask.
+    m.forEach((v, i) => assert.ok(v <= full[i]!, `patch ${i} appeared when disabling ${disabled}`));
+    changed += m.filter((v, i) => v !== full[i]).length;
+  }
+  assert.ok(changed > 0, 'disabling parts changed no patch (the test would not catch a no-op)');
+  const none = await model.hardMask(partLogits, { disabledParts: [0, 1, 2] }).data();
+  assert.ok(none.every((v) => v === 0), 'with every foreground part off, nothing is kept');
+  assert.throws(() => model.hardMask(partLogits, { disabledParts: [3] }), /disabledParts must be foreground part indices in \[0, 3\)/);
+  assert.throws(() => model.hardMask(partLogits, { disabledParts: [0.5] }), /disabledParts/);
+
+  // forward() passes the option to the mask, and stage 2 sees the changed mask.
+  const x = images(2, 12);
+  const a = noGrad(() => model.forward(x));
+  const b = noGrad(() => model.forward(x, { disabledParts: [1] }));
+  const direct = noGrad(() => model.hardMask(a.stage1.partLogits, { disabledParts: [1] }));
+  assert.equal([...(await b.mask.data())], [...(await direct.data())]);
+  const off = noGrad(() => model.forward(x, { disabledParts: [0, 1, 2] }));
+  const ma = await a.mask.data();
+  assert.ok(ma.some((v) => v === 1), 'the untouched mask keeps some patches');
+  assert.ok((await off.mask.data()).every((v) => v === 0), 'forward: every part off masks every patch');
+  const la = await a.logits.data(), lo = await off.logits.data();
+  assert.ok(la.some((v, i) => Math.abs(v - lo[i]!) > 1e-6), 'stage 2 logits did not change with the mask');
+});
+
 test.run();

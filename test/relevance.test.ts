@@ -39,7 +39,7 @@ test('the relevance map follows the rollout rule, CLS row, bilinear upsampling a
   const A = await Promise.all(out.attention!.map((t: Tensor) => t.data()));
   const G = await Promise.all(grads.map((t) => t!.data()));
   for (let b = 0; b < B; b++) {
-    let R = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => (i === j ? 1 : 0)));
+    let R: number[][] = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => (i === j ? 1 : 0)));
     for (let l = 0; l < A.length; l++) {
       const cam = Array.from({ length: T }, (_, i) => Array.from({ length: T }, (_, j) => {
         let s = 0;

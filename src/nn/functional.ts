@@ -48,3 +48,6 @@ export { crossEntropy, mseLoss, type Reduction, type CrossEntropyOptions, type T
 export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   return random.dropout(x, p, { training });
 }
+
+/** Fused attention with multiplicative key masking (gradients reach the mask); see src/tensor/ops/attention.ts. */
+export { maskedAttention, maskedAttentionComposed, maskedSoftmax, type AttentionOptions } from '../tensor/ops/attention.js';

@@ -44,10 +44,28 @@ const NO_ADAPTER_HELP = [
   '  In a browser: Chrome/Edge 113+ (on Linux start with --enable-unsafe-webgpu', '  --enable-features=Vulkan), Safari 26+, or Firefox 141+ on Windows.',
 ].join('\n');
 
+const BROWSER_SUPPORT = [
+  '  WebGPU works in Chrome and Edge 113+ (Windows, macOS, ChromeOS, Android 12+; on Linux start',
+  '  them with --enable-unsafe-webgpu --enable-features=Vulkan, or enable',
+  '  chrome://flags/#enable-unsafe-webgpu), Safari 26+ (macOS, iOS, iPadOS), and Firefox 141+ on',
+  '  Windows (elsewhere: dom.webgpu.enabled in about:config, or Firefox Nightly).',
+].join('\n');
+
+/** Why a page has no WebGPU: no navigator.gpu (old browser, flag off, insecure page) or no adapter. */
+function browserHelp(hasApi: boolean): string {
+  const secure = (globalThis as { isSecureContext?: boolean }).isSecureContext !== false;
+  const first = !hasApi
+    ? secure
+      ? 'webfam: this browser does not offer WebGPU (navigator.gpu is undefined).'
+      : 'webfam: WebGPU is only available to secure pages: serve this page over https:// or from http://localhost.'
+    : 'webfam: the browser offers WebGPU but found no usable GPU adapter (the GPU may be blocklisted; see chrome://gpu).';
+  return `${first}\n${BROWSER_SUPPORT}`;
+}
+
 async function getGpu(opts: InitOptions): Promise<{ gpu: GPU; backend: AdapterDescription['backend'] }> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (!isNode) {
-    if (!nav?.gpu) throw new Error(NO_ADAPTER_HELP);
+    if (!nav?.gpu) throw new Error(browserHelp(false));
     return { gpu: nav.gpu, backend: 'browser' };
   }
   // Non-literal specifier: bundlers leave it alone, so the browser build never contains dawn.node.
@@ -77,7 +95,7 @@ export async function init(opts: InitOptions = {}): Promise<AdapterDescription> 
     initializing = (async () => {
       const { gpu, backend } = await getGpu(opts);
       const adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
-      if (!adapter) throw new Error(NO_ADAPTER_HELP);
+      if (!adapter) throw new Error(backend === 'browser' ? browserHelp(true) : NO_ADAPTER_HELP);
       // 'subgroups' is newer than some @webgpu/types versions' GPUFeatureName union.
       const wanted = ['timestamp-query', 'subgroups', 'shader-f16'];
       const requiredFeatures = wanted.filter((f) => adapter.features.has(f)) as GPUFeatureName[];

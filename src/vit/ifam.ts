@@ -47,6 +47,13 @@ export interface PartOutput {
   logits: Tensor;
 }
 
+export interface IFAMMaskOptions {
+  /** Sample Gumbel noise (default: in training only). */
+  noise?: boolean;
+  /** Foreground part indices (0..K−1) switched off in the hard mask (test-time intervention). */
+  disabledParts?: readonly number[];
+}
+
 export interface IFAMOutput {
   stage1: PartOutput;
   /** Binary patch mask [B, N] in the forward pass (straight-through gradient). */
@@ -127,9 +134,11 @@ export class IFAM extends Module {
   /**
    * The hard patch mask from part logits: fresh Gumbel noise in training (and on request),
    * dropped foreground parts in training; forward value 1[max_fg A' > A'_bg], straight-through
-   * gradient of Σ_fg A'.
+   * gradient of Σ_fg A'. `disabledParts` (foreground indices) is a test-time intervention: those
+   * parts' assignments are zeroed before the comparison, so their patches go to the background
+   * unless another foreground part still beats it.
    */
-  hardMask(partLogits: Tensor, opts: { noise?: boolean } = {}): Tensor {
+  hardMask(partLogits: Tensor, opts: IFAMMaskOptions = {}): Tensor {
     const { parts: K, tau } = this.opts;
     const [B] = partLogits.shape as [number, number, number];
     const noisy = (opts.noise ?? this.training) ? partLogits.add(gumbel(partLogits.shape)) : partLogits;
@@ -138,6 +147,7 @@ export class IFAM extends Module {
       const keep = partDropMask(B, K, this.opts.partDropout, 2); // [B, 1, K+1] with background kept
       A = A.mul(keep);
     }
+    if (opts.disabledParts?.length) A = A.mul(disabledPartsKeep(K, opts.disabledParts));
     const fg = A.slice(2, 0, K);
     const bg = A.slice(2, K, K + 1).squeeze(2);
     const hard = noGrad(() => fg.max(2).gt(bg));
@@ -145,7 +155,7 @@ export class IFAM extends Module {
     return straightThrough(hard, soft);
   }
 
-  forward(x: Tensor, opts: { noise?: boolean } = {}): IFAMOutput {
+  forward(x: Tensor, opts: IFAMMaskOptions = {}): IFAMOutput {
     const stage1 = this.partDiscovery(x, opts);
     let mask = this.hardMask(stage1.partLogits, opts);
     if (!this.opts.jointGrad) mask = mask.detach();
@@ -153,6 +163,18 @@ export class IFAM extends Module {
     const logits = this.head.forward(this.head_norm.forward(out.cls));
     return { stage1, mask, logits };
   }
+}
+
+/** Keep-multipliers [K+1] with zeros at the disabled foreground parts (validated). */
+function disabledPartsKeep(K: number, disabled: readonly number[]): Tensor {
+  const keep = new Float32Array(K + 1).fill(1);
+  for (const p of disabled) {
+    if (!Number.isInteger(p) || p < 0 || p >= K) {
+      throw new Error(`IFAM.hardMask: disabledParts must be foreground part indices in [0, ${K}), got [${disabled.join(', ')}]`);
+    }
+    keep[p] = 0;
+  }
+  return tensor(keep, { shape: [K + 1] });
 }
 
 /**

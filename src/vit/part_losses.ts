@@ -107,6 +107,10 @@ export interface PartLossWeights {
   entropy: number;
 }
 
+/**
+ * The authors' weights (METHOD.md). `node train.js` trains from scratch on an 8×8 patch grid and
+ * lowers total variation to 0.2 there (see its --w-tv help and the README).
+ */
 export const DEFAULT_PART_LOSS_WEIGHTS: PartLossWeights = {
   presence: 1, equivariance: 1, orthogonality: 1, totalVariation: 1, backgroundPresence: 2, entropy: 1,
 };
