@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, noGrad, crossEntropy, type Tensor } from '../src/index.js';
 import {
-  IFAM, straightThrough, presenceLoss, orthogonalityLoss, totalVariationLoss, entropyLoss,
+  IFAM, straightThrough, scaleGradient, presenceLoss, orthogonalityLoss, totalVariationLoss, entropyLoss,
   backgroundPresenceLoss, radialWeight, equivarianceLoss,
 } from '../src/vit/index.js';
 import { setup, rng, randArray, assertClose, gradCheck } from './harness.js';
@@ -26,6 +26,14 @@ test('straightThrough returns the hard values exactly and passes the gradient to
   assert.equal([...(await y.data())], [0, 1, 1, 0]);
   y.mul(tensor([1, 2, 3, 4])).sum().backward();
   assert.equal([...(await soft.grad!.data())], [1, 2, 3, 4]);
+});
+
+test('scaleGradient is the identity forward and scales the gradient backward (--joint-grad-scale)', async () => {
+  const x = tensor([1, -2, 3], { requiresGrad: true });
+  const y = scaleGradient(x, 0.25);
+  assert.equal([...(await y.data())], [1, -2, 3]);
+  y.mul(tensor([4, 8, 12])).sum().backward();
+  assert.equal([...(await x.grad!.data())], [1, 2, 3]);
 });
 
 for (const joint of [true, false]) {

@@ -46,6 +46,7 @@ export const FLAGS = {
   tau: { type: 'number', default: 1, group: 'iFAM', help: 'Gumbel-softmax temperature' },
   'part-dropout': { type: 'number', default: 0.3, group: 'iFAM', help: 'probability of dropping a whole foreground part in training' },
   'joint-grad': { type: 'bool', default: true, group: 'iFAM', help: 'let stage 2 train stage 1 through the mask (--no-joint-grad cuts it, like the authors\' code)' },
+  'joint-grad-scale': { type: 'number', default: 1, group: 'iFAM', help: 'multiply the mask gradient stage 2 sends to stage 1 (1 = as the paper describes)' },
   'eval-noise': { type: 'bool', default: false, group: 'iFAM', help: 'sample Gumbel noise at evaluation too (the authors\' code does)' },
   'w-stage1': { type: 'number', default: 1, group: 'iFAM', help: 'weight of stage 1 cross-entropy' },
   'w-stage2': { type: 'number', default: 1, group: 'iFAM', help: 'weight of stage 2 cross-entropy' },

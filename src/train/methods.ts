@@ -22,7 +22,7 @@ export interface ModelSpec {
   preset: string;
   vit: ViTConfig;
   numClasses: number;
-  ifam?: { parts: number; tau: number; partDropout: number; jointGrad: boolean };
+  ifam?: { parts: number; tau: number; partDropout: number; jointGrad: boolean; jointGradScale?: number };
 }
 
 export interface TrainBatch {

@@ -98,7 +98,7 @@ function modelSpec(args: Args, numClasses: number): ModelSpec {
   const method = args.method as Method;
   return {
     method, preset, vit, numClasses,
-    ...(method === 'ifam' ? { ifam: { parts: args.parts, tau: args.tau, partDropout: args['part-dropout'], jointGrad: args['joint-grad'] } } : {}),
+    ...(method === 'ifam' ? { ifam: { parts: args.parts, tau: args.tau, partDropout: args['part-dropout'], jointGrad: args['joint-grad'], jointGradScale: args['joint-grad-scale'] } } : {}),
   };
 }
 

@@ -24,6 +24,8 @@ export interface IFAMOptions {
   partDropout: number;
   /** Let stage 2's loss reach stage 1 through the mask. */
   jointGrad: boolean;
+  /** Multiplies the mask gradient stage 2 sends into stage 1 (1 = as METHOD.md states). */
+  jointGradScale: number;
 }
 
 /**
@@ -34,6 +36,12 @@ export function straightThrough(hard: Tensor, soft: Tensor): Tensor {
   if (!sameShape(hard.shape, soft.shape)) throw new ShapeError('straightThrough', `shapes ${fmt(hard.shape)} and ${fmt(soft.shape)} differ`);
   const y = noGrad(() => hard.clone());
   return record(y, 'straightThrough', [soft], (g) => [g.clone()]);
+}
+
+/** Identity in the forward pass; multiplies the gradient by `scale` in the backward pass. */
+export function scaleGradient(x: Tensor, scale: number): Tensor {
+  const y = noGrad(() => x.clone());
+  return record(y, 'scaleGradient', [x], (g) => [g.mul(scale)]);
 }
 
 export interface PartOutput {
@@ -95,7 +103,7 @@ export class IFAM extends Module {
 
   constructor(backbone: PresetName | Partial<ViTConfig>, opts: Partial<IFAMOptions> & { numClasses: number }, overrides: Partial<ViTConfig> = {}) {
     super();
-    this.opts = { parts: 4, tau: 1, partDropout: 0.3, jointGrad: true, ...opts };
+    this.opts = { parts: 4, tau: 1, partDropout: 0.3, jointGrad: true, jointGradScale: 1, ...opts };
     if (!Number.isInteger(this.opts.parts) || this.opts.parts < 1) throw new Error(`IFAM: parts must be a positive integer, got ${this.opts.parts}`);
     const cfg = vitConfig(backbone, { ...overrides, numClasses: 0 });
     this.stage1 = this.module('stage1', new VisionTransformer(cfg));
@@ -159,6 +167,7 @@ export class IFAM extends Module {
     const stage1 = this.partDiscovery(x, opts);
     let mask = this.hardMask(stage1.partLogits, opts);
     if (!this.opts.jointGrad) mask = mask.detach();
+    else if (this.opts.jointGradScale !== 1) mask = scaleGradient(mask, this.opts.jointGradScale);
     const out = this.stage2.forward(x, { keyMask: mask });
     const logits = this.head.forward(this.head_norm.forward(out.cls));
     return { stage1, mask, logits };

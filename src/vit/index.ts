@@ -2,7 +2,7 @@
 export { VisionTransformer, PatchEmbed, Attention, Mlp, Block, resizePosEmbed, type ViTForwardOptions, type ViTOutput } from './vit.js';
 export { PRESETS, vitConfig, tokenCounts, forwardFlops, type ViTConfig, type PresetName } from './config.js';
 export { dropMaskedTokens } from './drop.js';
-export { IFAM, PartHead, straightThrough, type IFAMOptions, type IFAMMaskOptions, type IFAMOutput, type PartOutput } from './ifam.js';
+export { IFAM, PartHead, straightThrough, scaleGradient, type IFAMOptions, type IFAMMaskOptions, type IFAMOutput, type PartOutput } from './ifam.js';
 export * from './part_losses.js';
 export { relevanceMap, relevanceFromAttention, relevanceLosses, DEFAULT_RELEVANCE_WEIGHTS, type RelevanceLossWeights, type RelevanceResult } from './relevance.js';
 export { groupAccuracy, SegmentationMeter, averagePrecision, type GroupAccuracy, type SegmentationScore } from './metrics.js';
