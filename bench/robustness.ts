@@ -62,7 +62,8 @@ const stats = (xs: number[]) => {
 const fmt = (xs: number[]) => {
   if (xs.length === 0 || xs.some((v) => v === undefined || Number.isNaN(v))) return '–';
   const { mean, std } = stats(xs);
-  return `${(100 * mean).toFixed(1)} ± ${(100 * std).toFixed(1)}`;
+  // One seed has no spread to report.
+  return xs.length > 1 ? `${(100 * mean).toFixed(1)} ± ${(100 * std).toFixed(1)}` : (100 * mean).toFixed(1);
 };
 
 const results: Record<string, RunResult[]> = {};
@@ -82,7 +83,7 @@ try {
 } catch { /* best effort */ }
 const table = [
   `Embedded synthetic benchmark, ${seeds} seed(s) each${quick ? ' (quick settings)' : ''}${extra.length ? `, extra flags \`${extra.join(' ')}\`` : ''}; ${date}, ${adapter}.`,
-  'Accuracy and mIoU in %, mean ± std over seeds; mIoU is the iFAM hard mask or the relevance map (thresholded at its mean) against the ground-truth object.',
+  `Accuracy and mIoU in %${seeds > 1 ? ', mean ± std over seeds' : ''}; mIoU is the iFAM hard mask or the relevance map (thresholded at its mean) against the ground-truth object.',
   '',
   '| method | average accuracy | worst-group accuracy | map mIoU | train s |',
   '|---|---|---|---|---|',
