@@ -83,7 +83,7 @@ try {
 } catch { /* best effort */ }
 const table = [
   `Embedded synthetic benchmark, ${seeds} seed(s) each${quick ? ' (quick settings)' : ''}${extra.length ? `, extra flags \`${extra.join(' ')}\`` : ''}; ${date}, ${adapter}.`,
-  `Accuracy and mIoU in %${seeds > 1 ? ', mean ± std over seeds' : ''}; mIoU is the iFAM hard mask or the relevance map (thresholded at its mean) against the ground-truth object.',
+  `Accuracy and mIoU in %${seeds > 1 ? ', mean ± std over seeds' : ''}; mIoU is the iFAM hard mask or the relevance map (thresholded at its mean) against the ground-truth object.`,
   '',
   '| method | average accuracy | worst-group accuracy | map mIoU | train s |',
   '|---|---|---|---|---|',
