@@ -1,18 +1,10 @@
 // Seeded random inputs for the benchmarks, and float64 spot checks of each library's output:
 // a benchmark of a kernel that computes the wrong thing would be meaningless.
 import { erf64 } from '../../src/shaders/pointwise.js';
+import { mulberry32 } from '../../src/data/random.js';
 
-/** Deterministic PRNG (mulberry32), so every library sees exactly the same inputs. */
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic PRNG (the data layer's mulberry32), so every library sees exactly the same inputs. */
+export const rng = mulberry32;
 
 /**
  * Uniform values in [lo, hi). Random rather than constant on purpose: jax-js folds constant

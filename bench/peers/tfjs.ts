@@ -9,23 +9,29 @@ type Tf = typeof TfModule;
 type T = TfModule.Tensor;
 
 /** The parts of tfjs-backend-webgpu's WebGPUBackend used to drain its queue. */
-interface WebGpuBackendish {
+/** The parts of TF.js's WebGPU backend the harness touches (not in its public types). */
+export interface WebGpuBackendish {
   device: GPUDevice;
   ensureCommandEncoderReady(): void;
   endComputePassEncoder(): void;
   submitQueue(): void;
 }
 
+/**
+ * Submits every dispatch TF.js has recorded and waits for the GPU (what its `getBufferData` does
+ * first); TF.js has no public call for this.
+ */
+export async function tfjsFinish(backend: WebGpuBackendish): Promise<void> {
+  backend.ensureCommandEncoderReady();
+  backend.endComputePassEncoder();
+  backend.submitQueue();
+  await backend.device.queue.onSubmittedWorkDone();
+}
+
 export function tfjsPeer(version: string): Peer {
   let tf: Tf;
   let backend: WebGpuBackendish;
-  /** Submits every recorded dispatch and waits for the GPU (what `getBufferData` does first). */
-  const finish = async (): Promise<void> => {
-    backend.ensureCommandEncoderReady();
-    backend.endComputePassEncoder();
-    backend.submitQueue();
-    await backend.device.queue.onSubmittedWorkDone();
-  };
+  const finish = () => tfjsFinish(backend);
   return {
     name: 'tfjs',
     version,

@@ -4,19 +4,13 @@
 import type * as TfModule from '@tensorflow/tfjs-core';
 import type { ViTConfig } from '../../src/vit/config.js';
 import { Unavailable, type AdapterSummary } from './types.js';
+import { tfjsFinish, type WebGpuBackendish } from './tfjs.js';
 import { adamwScalars, checkParams, oneHot, trackDeviceBuffers, type BufferTracker, type HostParams, type StepSpec, type TrainCase, type TrainPeer } from './vit-common.js';
 
 type Tf = typeof TfModule;
 type T = TfModule.Tensor;
 
 /** The parts of tfjs-backend-webgpu's WebGPUBackend used to drain its queue. */
-interface WebGpuBackendish {
-  device: GPUDevice;
-  ensureCommandEncoderReady(): void;
-  endComputePassEncoder(): void;
-  submitQueue(): void;
-}
-
 /** The forward pass and loss, written against tfjs-core's ops. */
 function vitLoss(tf: Tf, c: ViTConfig, B: number, p: Record<string, T>) {
   const D = c.embedDim, heads = c.numHeads, hd = D / heads, P = c.patchSize, C = c.inChans;
@@ -79,13 +73,7 @@ export function vitTfjsPeer(version: string): TrainPeer {
   let tf: Tf;
   let backend: WebGpuBackendish;
   let buffers: BufferTracker;
-  /** Submits every recorded dispatch and waits for the GPU (what `getBufferData` does first). */
-  const finish = async (): Promise<void> => {
-    backend.ensureCommandEncoderReady();
-    backend.endComputePassEncoder();
-    backend.submitQueue();
-    await backend.device.queue.onSubmittedWorkDone();
-  };
+  const finish = () => tfjsFinish(backend);
   return {
     name: 'tfjs',
     version,
