@@ -2,7 +2,7 @@
 // authors' code) and robustvit, each over several seeds on the embedded benchmark, through the
 // real CLI (`node train.js --json`). Writes mean ± std of average accuracy, worst-group accuracy
 // and map mIoU to bench/results/ and into the README between the robustness markers.
-//   node dist/bench/robustness.js [--seeds 3] [--methods baseline,ifam,ifam-cut,robustvit] [--quick] [--extra "--epochs 4"]
+//   node dist/bench/robustness.js [--seeds 3] [--first-seed 0] [--methods baseline,ifam,ifam-cut,robustvit] [--quick] [--extra "--epochs 4"]
 import { spawn } from 'node:child_process';
 import { readFileSync, readdirSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +26,8 @@ const opt = (name: string, dflt: string) => {
   return i >= 0 ? argv[i + 1]! : dflt;
 };
 const seeds = Number(opt('seeds', '3'));
+/** Seeds run are first-seed … first-seed + seeds − 1 (to add seeds to an earlier run). */
+const firstSeed = Number(opt('first-seed', '0'));
 const methods = opt('methods', CONFIGS.map((c) => c.id).join(',')).split(',');
 const quick = argv.includes('--quick');
 const extra = opt('extra', '').split(' ').filter(Boolean);
@@ -69,7 +71,7 @@ const fmt = (xs: number[]) => {
 const results: Record<string, RunResult[]> = {};
 for (const c of CONFIGS.filter((k) => methods.includes(k.id))) {
   results[c.id] = [];
-  for (let s = 0; s < seeds; s++) results[c.id]!.push(await runOnce(c, s));
+  for (let s = firstSeed; s < firstSeed + seeds; s++) results[c.id]!.push(await runOnce(c, s));
 }
 
 const date = new Date().toISOString().slice(0, 10);
@@ -92,7 +94,7 @@ const table = [
 process.stdout.write(table + '\n');
 
 mkdirSync('bench/results', { recursive: true });
-const base = `bench/results/robustness-${date}${quick ? '-quick' : ''}`;
+const base = `bench/results/robustness-${date}${quick ? '-quick' : ''}${firstSeed ? `-from-seed${firstSeed}` : ''}`;
 writeFileSync(`${base}.json`, JSON.stringify({ date, seeds, quick, extra, adapter, results }, null, 2) + '\n');
 writeFileSync(`${base}.md`, table + '\n');
 if (!quick && !argv.includes('--no-readme')) {
