@@ -157,7 +157,8 @@ function printSummary(result: EvalResult, method: string, extra: string): void {
   for (const [g, v] of Object.entries(result.groups)) lines.push(`  ${g.padEnd(30)} ${pct(v.acc)}  ${v.n}`);
   lines.push(`  ${'average'.padEnd(30)} ${pct(result.avg_acc)}`, `  ${'worst group'.padEnd(30)} ${pct(result.worst_group_acc)}`);
   if (result.mask_miou !== undefined) {
-    lines.push(`  ${(method === 'ifam' ? 'hard mask' : 'relevance map') + ' mIoU'.padEnd(16)}`.padEnd(32) + ` ${pct(result.mask_miou)}`);
+    const map = method === 'ifam' ? 'hard mask mIoU' : 'relevance map mIoU';
+    lines.push(`  ${map.padEnd(30)} ${pct(result.mask_miou)}`);
     lines.push(`  ${'pixel accuracy'.padEnd(30)} ${pct(result.mask_pixel_acc)}`);
   }
   if (result.mask_keep_ratio !== undefined) lines.push(`  ${'patches kept by the mask'.padEnd(30)} ${pct(result.mask_keep_ratio)}`);
@@ -228,8 +229,7 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
   initSeed(args.seed);
   const model = buildModel(spec);
   if (args.weights) {
-    const { loadSafetensorsFile: load } = await import('../io/safetensors.js');
-    const contents = await load(args.weights);
+    const contents = await loadSafetensorsFile(args.weights);
     const targets: [string, VisionTransformer][] = model instanceof IFAM ? [['stage1', model.stage1], ['stage2', model.stage2]] : [['', model as VisionTransformer]];
     for (const [, vit] of targets) {
       const r = loadWeights(vit, contents, { strict: true, allowMissing: ['head.'], ignore: ['head.', 'fc_norm.'] });
