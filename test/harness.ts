@@ -13,6 +13,18 @@ export function setup(): Promise<void> {
   return ready;
 }
 
+/**
+ * Collects garbage and lets FinalizationRegistry callbacks run, so tensors other tests left for
+ * the GC are gone before a test compares live-tensor counts (npm test runs node --expose-gc).
+ */
+export async function settle(): Promise<void> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  for (let i = 0; i < 3; i++) {
+    gc?.();
+    await new Promise((r) => setTimeout(r, 0));
+  }
+}
+
 /** Deterministic PRNG (mulberry32, the one the data layer uses). */
 export const rng = mulberry32;
 

@@ -7,7 +7,7 @@ import { tensor, grad, layerNorm, memory, type Tensor } from '../src/index.js';
 import { arr, layerNormRef } from '../src/tensor/reference/index.js';
 import { rowPlanConfig } from '../src/tensor/ops/nn.js';
 import { SHARED_ROW_PLAN } from '../src/shaders/softmax.js';
-import { setup, rng, randArray, assertClose, toTensor, gradCheck } from './harness.js';
+import { setup, rng, randArray, assertClose, toTensor, gradCheck, settle } from './harness.js';
 
 test.before(setup);
 
@@ -91,10 +91,12 @@ test('weight and bias gradients sum over many rows (several chunks)', async () =
   assertClose(await gb!.data(), await cb!.data(), { atol: 1e-4, rtol: 1e-4, what: 'dbias' });
 });
 
-test('without gradients no mean / rstd buffers outlive the call', () => {
+test('without gradients no mean / rstd buffers outlive the call', async () => {
   const x = tensor(new Float32Array(24).map((_, i) => i), { shape: [4, 6] });
+  await settle();
   const before = memory().liveTensors;
   const y = layerNorm(x, [6]);
+  await settle();
   assert.is(memory().liveTensors, before + 1);
   y.dispose();
 });

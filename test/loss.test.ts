@@ -8,7 +8,7 @@ import { tensor, grad, crossEntropy, mseLoss, layerNorm, softmax, tidy, memory, 
 import { arr, crossEntropyRef, mseLossRef, type Arr } from '../src/tensor/reference/index.js';
 import { rowPlanConfig } from '../src/tensor/ops/nn.js';
 import { SHARED_ROW_PLAN } from '../src/shaders/softmax.js';
-import { setup, rng, randArray, randInt, assertClose, toTensor, gradCheck } from './harness.js';
+import { setup, rng, randArray, randInt, assertClose, toTensor, gradCheck, settle } from './harness.js';
 
 test.before(setup);
 
@@ -124,7 +124,7 @@ test('bad targets give clear errors (host) or NaN (tensor targets, checked on th
   assert.ok(Number.isNaN(y[1]!) && y[0] === y[2], `expected NaN only for the out-of-range target, got ${[...y]}`);
 });
 
-test('a training-style loop of layerNorm, softmax and crossEntropy holds its memory flat', () => {
+test('a training-style loop of layerNorm, softmax and crossEntropy holds its memory flat', async () => {
   const r = rng(23);
   const x = toTensor(rand(r, [4, 3, 8]), true), w = toTensor(rand(r, [8]), true), b = toTensor(rand(r, [8]), true);
   const targets = tensor(classes(r, 12, 8), { shape: [4, 3] });
@@ -135,12 +135,14 @@ test('a training-style loop of layerNorm, softmax and crossEntropy holds its mem
   const zero = () => [x, w, b].forEach((t) => t.zeroGrad());
   step();
   zero();
+  await settle();
   const before = memory();
   for (let i = 0; i < 5; i++) {
     step();
     zero();
   }
   const after = memory();
+  await settle();
   assert.is(after.liveTensors, before.liveTensors, 'live tensors');
   assert.is(after.liveBytes, before.liveBytes, 'live bytes');
 });

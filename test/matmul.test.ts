@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { matmul, tensor, noGrad, tidy, memory } from '../src/index.js';
 import { matmulConfig } from '../src/tensor/ops/matmul.js';
 import { arr, matmulRef, type Arr } from '../src/tensor/reference/index.js';
-import { setup, rng, randArray, assertClose, toTensor, gradCheck } from './harness.js';
+import { setup, rng, randArray, assertClose, toTensor, gradCheck, settle } from './harness.js';
 
 test.before(setup);
 
@@ -210,12 +210,14 @@ test('a training-style loop of fused matmuls holds its memory flat', async () =>
   });
   step();
   [x, w, bias].forEach((t) => t.zeroGrad());
+  await settle();
   const before = memory();
   for (let i = 0; i < 5; i++) {
     step();
     [x, w, bias].forEach((t) => t.zeroGrad());
   }
   const after = memory();
+  await settle();
   assert.is(after.liveTensors, before.liveTensors, 'live tensors');
   assert.is(after.liveBytes, before.liveBytes, 'live bytes');
 });

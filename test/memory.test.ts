@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, tidy, nn, optim, memory, sync, type Tensor } from '../src/index.js';
-import { setup, rng, randArray } from './harness.js';
+import { setup, rng, randArray, settle } from './harness.js';
 
 test.before(async () => {
   await setup();
@@ -16,6 +16,7 @@ test('1,000 training steps leave live bytes, live tensors and the buffer count e
   const model = new nn.Sequential(new nn.Linear(5, 8), new nn.GELU(), new nn.Linear(8, 3));
   const opt = new optim.AdamW(model.parameters(), { lr: 1e-2 });
   const sched = optim.cosineSchedule({ baseLr: 1e-2, warmupSteps: 10, totalSteps: 1000 });
+  await settle();
   const start = memory();
   let at10: ReturnType<typeof memory> | null = null;
   let firstLoss = NaN, lastLoss = NaN;
@@ -48,6 +49,7 @@ test('1,000 training steps leave live bytes, live tensors and the buffer count e
   assert.ok(end.liveBytes <= at10!.liveBytes, `live bytes grew: ${at10!.liveBytes} -> ${end.liveBytes}`);
   if (end.liveBytes !== at10!.liveBytes) console.log(`memory test: ${at10!.liveBytes - end.liveBytes} bytes of other suites' leaked tensors were collected`);
   assert.is(end.liveBytes + end.pooledBytes, at10!.liveBytes + at10!.pooledBytes, 'bytes held by the pool, live or free');
+  await settle();
   assert.is(end.liveTensors, at10!.liveTensors, 'live tensors');
   assert.is(end.buffersCreated, at10!.buffersCreated, 'no new GPU buffers after warm-up');
   assert.is(end.pipelines, at10!.pipelines, 'no new pipelines');

@@ -5,7 +5,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, tidy, nn, saveSafetensors, loadSafetensors, memory, type Tensor } from '../src/index.js';
 import { arr, unaryTable, type Arr } from '../src/tensor/reference/index.js';
-import { setup, rng, randArray, assertClose, gradCheck, toTensor } from './harness.js';
+import { setup, rng, randArray, assertClose, gradCheck, toTensor, settle } from './harness.js';
 
 test.before(async () => {
   await setup();
@@ -97,12 +97,15 @@ test('a parameter shared by two modules is listed once; bad registrations are re
 });
 
 test('parameters survive the tidy scope they were created in', async () => {
+  await settle();
   const before = memory().liveTensors;
   const m = tidy(() => new nn.Linear(5, 7));
   assert.ok(!m.weight.disposed && !m.bias!.disposed);
+  await settle();
   assert.is(memory().liveTensors, before + 2);
   assert.is((await m.weight.data()).length, 35);
   m.dispose();
+  await settle();
   assert.is(memory().liveTensors, before);
 });
 

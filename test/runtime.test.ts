@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert';
 import { tensor, tidy, memory, sync, randn, zeros, Tensor } from '../src/index.js';
 import { rt } from '../src/tensor/device.js';
 import { META_WGSL } from '../src/tensor/runtime.js';
-import { setup } from './harness.js';
+import { setup, settle } from './harness.js';
 
 test.before(setup);
 
@@ -65,7 +65,8 @@ test('new shapes reuse the same pipelines (shapes travel as uniforms)', () => {
   assert.is(memory().pipelines, before);
 });
 
-test('tidy disposes what was made inside except what it returns; live counts return to where they were', () => {
+test('tidy disposes what was made inside except what it returns; live counts return to where they were', async () => {
+  await settle();
   const start = memory();
   const kept = tidy(() => {
     const a = randn([10, 10]);
@@ -75,9 +76,11 @@ test('tidy disposes what was made inside except what it returns; live counts ret
   assert.is(kept.out.disposed, false);
   assert.is(kept.list[0]!.disposed, false);
   const mid = memory();
+  await settle();
   assert.is(mid.liveTensors, start.liveTensors + 2);
   kept.out.dispose();
   kept.list[0]!.dispose();
+  await settle();
   assert.is(memory().liveTensors, start.liveTensors);
   assert.is(memory().liveBytes, start.liveBytes);
 });
