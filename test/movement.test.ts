@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { concat, split, stack, tensor, type Tensor } from '../src/index.js';
-import { arr, permute as refPermute, ravel, unravel, type Arr } from '../src/tensor/reference/index.js';
+import { arr, gatherRef, permute as refPermute, ravel, unravel, type Arr } from '../src/tensor/reference/index.js';
 import { setup, rng, randArray, assertClose, toTensor, gradCheck, sameShapeAs } from './harness.js';
 
 test.before(setup);
@@ -14,18 +14,8 @@ const randArr = (seed: number, shape: number[]) => arr(shape, randArray(rng(seed
 
 // ---------------------------------------------------------------- plain references
 
-/** Picks `indices` along `axis` (a slice or a flip is one such list). */
-function refTake(a: Arr, axis: number, indices: number[]): Arr {
-  const shape = [...a.shape];
-  shape[axis] = indices.length;
-  const out = arr(shape);
-  for (let i = 0; i < out.data.length; i++) {
-    const idx = unravel(i, shape);
-    idx[axis] = indices[idx[axis]!]!;
-    out.data[i] = a.data[ravel(idx, a.shape)]!;
-  }
-  return out;
-}
+/** Picks `indices` along `axis` (a slice or a flip is one such list): the indexSelect reference. */
+const refTake = gatherRef.indexSelect;
 
 function refPad(a: Arr, pads: [number, number][], value: number): Arr {
   const off = a.shape.length - pads.length;

@@ -8,18 +8,27 @@ import { Unavailable, type AdapterSummary, type Peer, type PreparedCase } from '
 type Jax = typeof JaxModule;
 type JArray = JaxModule.Array;
 
+/**
+ * Imports jax-js and starts its WebGPU device. Imported only now: jax-js looks for
+ * `navigator.gpu`, which the harness has just set up.
+ */
+export async function startJaxWebGPU(): Promise<{ jax: Jax; device: GPUDevice }> {
+  const jax = await import('@jax-js/jax');
+  const devices = await jax.init('webgpu');
+  if (!devices.includes('webgpu')) throw new Unavailable('jax-js found no WebGPU device (is navigator.gpu set?)');
+  jax.defaultDevice('webgpu');
+  return { jax, device: jax.getWebGPUDevice() };
+}
+
 export function jaxPeer(version: string): Peer {
   let jax: Jax;
   return {
     name: 'jax-js',
     version,
     async init(): Promise<AdapterSummary> {
-      // Imported only now: jax-js looks for `navigator.gpu`, which the harness has just set up.
-      jax = await import('@jax-js/jax');
-      const devices = await jax.init('webgpu');
-      if (!devices.includes('webgpu')) throw new Unavailable('jax-js found no WebGPU device (is navigator.gpu set?)');
-      jax.defaultDevice('webgpu');
-      const info = jax.getWebGPUDevice().adapterInfo;
+      const started = await startJaxWebGPU();
+      jax = started.jax;
+      const info = started.device.adapterInfo;
       return { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description };
     },
 

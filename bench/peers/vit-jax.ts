@@ -3,7 +3,8 @@
 // jax-js functions consume their arguments: every use of an array but its last takes `.ref`.
 import type * as JaxModule from '@jax-js/jax';
 import type { ViTConfig } from '../../src/vit/config.js';
-import { Unavailable, type AdapterSummary } from './types.js';
+import { startJaxWebGPU } from './jax.js';
+import type { AdapterSummary } from './types.js';
 import { adamwScalars, checkParams, oneHot, trackDeviceBuffers, type BufferTracker, type HostParams, type StepSpec, type TrainCase, type TrainPeer } from './vit-common.js';
 
 type Jax = typeof JaxModule;
@@ -77,12 +78,9 @@ export function vitJaxPeer(version: string): TrainPeer {
     name: 'jax-js',
     version,
     async init(): Promise<AdapterSummary> {
-      // Imported only now: jax-js looks for `navigator.gpu`, which the harness has set up.
-      jax = await import('@jax-js/jax');
-      const devices = await jax.init('webgpu');
-      if (!devices.includes('webgpu')) throw new Unavailable('jax-js found no WebGPU device (is navigator.gpu set?)');
-      jax.defaultDevice('webgpu');
-      const device = jax.getWebGPUDevice();
+      const started = await startJaxWebGPU();
+      jax = started.jax;
+      const device = started.device;
       buffers = trackDeviceBuffers(device);
       const info = device.adapterInfo;
       return { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description };
