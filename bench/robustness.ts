@@ -2,10 +2,12 @@
 // authors' code) and robustvit, each over several seeds on the embedded benchmark, through the
 // real CLI (`node train.js --json`). Writes mean ± std of average accuracy, worst-group accuracy
 // and map mIoU to bench/results/ and into the README between the robustness markers.
-//   node dist/bench/robustness.js [--seeds 3] [--first-seed 0] [--methods baseline,ifam,ifam-cut,robustvit] [--quick] [--extra "--epochs 4"]
+//   node dist/bench/robustness.js [--seeds 3] [--first-seed 0] [--methods baseline,ifam,ifam-cut,robustvit]
+//                                 [--quick] [--extra "--epochs 4"] [--no-readme]
+//   node dist/bench/robustness.js --merge FILE.json FILE.json ...   (seeds run at different times → one table)
+// `balanced` (a baseline trained without the spurious correlation) is a control, run only when named.
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 
 interface Config {
   id: string;
@@ -18,30 +20,42 @@ const CONFIGS: Config[] = [
   { id: 'ifam', label: 'iFAM, joint mask gradient', args: ['--method', 'ifam'] },
   { id: 'ifam-cut', label: 'iFAM, gradient cut (authors\' code)', args: ['--method', 'ifam', '--no-joint-grad'] },
   { id: 'robustvit', label: 'robustvit (relevance maps)', args: ['--method', 'robustvit'] },
+  { id: 'balanced', label: 'control: baseline trained on balanced groups', args: ['--method', 'baseline', '--agreement', '0.5'] },
 ];
-
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1]! : dflt;
-};
-const seeds = Number(opt('seeds', '3'));
-/** Seeds run are first-seed … first-seed + seeds − 1 (to add seeds to an earlier run). */
-const firstSeed = Number(opt('first-seed', '0'));
-const methods = opt('methods', CONFIGS.map((c) => c.id).join(',')).split(',');
-const quick = argv.includes('--quick');
-const extra = opt('extra', '').split(' ').filter(Boolean);
-const quickArgs = quick ? ['--epochs', '2', '--base-epochs', '2', '--train-size', '512', '--val-size', '128', '--test-size', '256'] : [];
+const DEFAULT_METHODS = ['baseline', 'ifam', 'ifam-cut', 'robustvit'];
 
 interface RunResult {
+  seed: number;
   avg_acc: number;
   worst_group_acc: number;
   mask_miou?: number;
   train_seconds: number;
 }
 
-function runOnce(c: Config, seed: number): Promise<RunResult> {
-  const args = ['train.js', ...c.args, '--seed', String(seed), '--json', '--no-pictures', '--out', 'runs/bench', '--name', `${c.id}-seed${seed}-${Date.now()}`, ...quickArgs, ...extra];
+/** What one invocation (or a merge) writes to bench/results/*.json. */
+interface ResultFile {
+  date: string;
+  quick: boolean;
+  extra: string[];
+  adapter: string;
+  results: Record<string, RunResult[]>;
+}
+
+const argv = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1]! : dflt;
+};
+const date = new Date().toISOString().slice(0, 10);
+const writeReadme = !argv.includes('--no-readme');
+
+function writeAtomic(path: string, text: string): void {
+  writeFileSync(`${path}.tmp`, text);
+  renameSync(`${path}.tmp`, path);
+}
+
+function runOnce(c: Config, seed: number, passArgs: string[]): Promise<RunResult & { adapter: string }> {
+  const args = ['train.js', ...c.args, '--seed', String(seed), '--json', '--no-pictures', '--out', 'runs/bench', '--name', `${c.id}-seed${seed}-${Date.now()}`, ...passArgs];
   process.stderr.write(`bench: node ${args.join(' ')}\n`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -49,9 +63,8 @@ function runOnce(c: Config, seed: number): Promise<RunResult> {
     child.stdout.on('data', (d) => (out += d));
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`${c.id} seed ${seed}: train.js exited with ${code}`));
-      const last = out.trim().split('\n').at(-1)!;
-      const m = JSON.parse(last);
-      resolve({ avg_acc: m.test.avg_acc, worst_group_acc: m.test.worst_group_acc, mask_miou: m.test.mask_miou, train_seconds: m.train_seconds });
+      const m = JSON.parse(out.trim().split('\n').at(-1)!);
+      resolve({ seed, avg_acc: m.test.avg_acc, worst_group_acc: m.test.worst_group_acc, mask_miou: m.test.mask_miou, train_seconds: m.train_seconds, adapter: m.adapter });
     });
   });
 }
@@ -61,54 +74,95 @@ const stats = (xs: number[]) => {
   const std = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (xs.length - 1)) : 0;
   return { mean, std };
 };
-const fmt = (xs: number[]) => {
+const fmt = (xs: (number | undefined)[]) => {
   if (xs.length === 0 || xs.some((v) => v === undefined || Number.isNaN(v))) return '–';
-  const { mean, std } = stats(xs);
+  const { mean, std } = stats(xs as number[]);
   // One seed has no spread to report.
   return xs.length > 1 ? `${(100 * mean).toFixed(1)} ± ${(100 * std).toFixed(1)}` : (100 * mean).toFixed(1);
 };
 
-const results: Record<string, RunResult[]> = {};
-for (const c of CONFIGS.filter((k) => methods.includes(k.id))) {
-  results[c.id] = [];
-  for (let s = firstSeed; s < firstSeed + seeds; s++) results[c.id]!.push(await runOnce(c, s));
+function seedList(seeds: number[]): string {
+  const s = [...seeds].sort((a, b) => a - b);
+  return s.length > 2 && s.at(-1)! - s[0]! === s.length - 1 ? `${s[0]}–${s.at(-1)}` : s.join(', ');
 }
 
-const date = new Date().toISOString().slice(0, 10);
-const rows = CONFIGS.filter((c) => results[c.id]).map((c) => {
-  const r = results[c.id]!;
-  return `| ${c.label} | ${fmt(r.map((x) => x.avg_acc))} | ${fmt(r.map((x) => x.worst_group_acc))} | ${fmt(r.map((x) => x.mask_miou!))} | ${stats(r.map((x) => x.train_seconds)).mean.toFixed(0)} |`;
-});
-let adapter = 'unknown adapter';
-try {
-  adapter = JSON.parse(readFileSync(join('runs/bench', readdirLatest()), 'utf8')).adapter ?? adapter;
-} catch { /* best effort */ }
-const table = [
-  `Embedded synthetic benchmark, ${seeds} seed(s) each${quick ? ' (quick settings)' : ''}${extra.length ? `, extra flags \`${extra.join(' ')}\`` : ''}; ${date}, ${adapter}.`,
-  `Accuracy and mIoU in %${seeds > 1 ? ', mean ± std over seeds' : ''}; mIoU is the iFAM hard mask or the relevance map (thresholded at its mean) against the ground-truth object.`,
-  '',
-  '| method | average accuracy | worst-group accuracy | map mIoU | train s |',
-  '|---|---|---|---|---|',
-  ...rows,
-].join('\n');
-process.stdout.write(table + '\n');
+function tableOf(f: ResultFile): string {
+  const rows = CONFIGS.filter((c) => f.results[c.id]?.length).map((c) => {
+    const r = f.results[c.id]!;
+    return `| ${c.label} | ${seedList(r.map((x) => x.seed))} | ${fmt(r.map((x) => x.avg_acc))} | ${fmt(r.map((x) => x.worst_group_acc))} | ${fmt(r.map((x) => x.mask_miou))} | ${stats(r.map((x) => x.train_seconds)).mean.toFixed(0)} |`;
+  });
+  return [
+    `Embedded synthetic benchmark, test split${f.quick ? ', quick settings' : ', default flags'}${f.extra.length ? ` plus \`${f.extra.join(' ')}\`` : ''}; ${f.date}, ${f.adapter}.`,
+    'Accuracy and mIoU in %, mean ± std over seeds; mIoU is the iFAM hard mask or the relevance map (thresholded at its mean) against the ground-truth object.',
+    '',
+    '| method | seeds | average accuracy | worst-group accuracy | map mIoU | train s |',
+    '|---|---|---|---|---|---|',
+    ...rows,
+  ].join('\n');
+}
 
-mkdirSync('bench/results', { recursive: true });
-const base = `bench/results/robustness-${date}${quick ? '-quick' : ''}${firstSeed ? `-from-seed${firstSeed}` : ''}`;
-writeFileSync(`${base}.json`, JSON.stringify({ date, seeds, quick, extra, adapter, results }, null, 2) + '\n');
-writeFileSync(`${base}.md`, table + '\n');
-if (!quick && !argv.includes('--no-readme')) {
+/** Several result files (same settings) → one, each (method, seed) once. */
+function merge(paths: string[]): ResultFile {
+  const files = paths.map((p) => ({ p, f: JSON.parse(readFileSync(p, 'utf8')) as ResultFile }));
+  const first = files[0]!.f;
+  const out: ResultFile = { date: first.date, quick: first.quick, extra: first.extra, adapter: first.adapter, results: {} };
+  for (const { p, f } of files) {
+    if (f.quick !== first.quick || f.extra.join(' ') !== first.extra.join(' ')) throw new Error(`merge: ${p} was run with other settings (quick ${f.quick}, extra "${f.extra.join(' ')}") than ${files[0]!.p}`);
+    if (f.adapter !== first.adapter) throw new Error(`merge: ${p} ran on "${f.adapter}", ${files[0]!.p} on "${first.adapter}"; figures from different adapters do not average`);
+    if (f.date > out.date) out.date = f.date;
+    for (const [id, runs] of Object.entries(f.results)) {
+      for (const r of runs) {
+        if (typeof r.seed !== 'number') throw new Error(`merge: ${p}: a ${id} result has no seed`);
+        const list = (out.results[id] ??= []);
+        if (list.some((x) => x.seed === r.seed)) throw new Error(`merge: ${id} seed ${r.seed} appears twice (again in ${p})`);
+        list.push(r);
+      }
+    }
+  }
+  for (const list of Object.values(out.results)) list.sort((a, b) => a.seed - b.seed);
+  return out;
+}
+
+function publish(f: ResultFile, base: string): void {
+  const table = tableOf(f);
+  process.stdout.write(table + '\n');
+  mkdirSync('bench/results', { recursive: true });
+  writeAtomic(`${base}.json`, JSON.stringify(f, null, 2) + '\n');
+  writeAtomic(`${base}.md`, table + '\n');
+  process.stderr.write(`bench: wrote ${base}.json and .md\n`);
+  if (f.quick || !writeReadme) return;
   const readme = readFileSync('README.md', 'utf8');
   const start = '<!-- robustness:start -->', end = '<!-- robustness:end -->';
-  if (readme.includes(start) && readme.includes(end)) {
-    const next = readme.slice(0, readme.indexOf(start) + start.length) + '\n' + table + '\n' + readme.slice(readme.indexOf(end));
-    writeFileSync('README.md.tmp', next);
-    renameSync('README.md.tmp', 'README.md');
-  }
+  if (!readme.includes(start) || !readme.includes(end)) return;
+  writeAtomic('README.md', readme.slice(0, readme.indexOf(start) + start.length) + '\n' + table + '\n' + readme.slice(readme.indexOf(end)));
+  process.stderr.write('bench: updated the table in README.md\n');
 }
 
-/** config.json of the newest benchmark run (it names the adapter). */
-function readdirLatest(): string {
-  const dirs = readdirSync('runs/bench').sort();
-  return join(dirs[dirs.length - 1]!, 'config.json');
+if (argv.includes('--merge')) {
+  const paths = argv.slice(argv.indexOf('--merge') + 1).filter((a) => !a.startsWith('--'));
+  if (paths.length === 0) throw new Error('--merge needs result files, e.g. bench/results/robustness-*.json');
+  publish(merge(paths), `bench/results/robustness-${date}-combined`);
+} else {
+  const seeds = Number(opt('seeds', '3'));
+  /** Seeds run are first-seed … first-seed + seeds − 1 (to add seeds to an earlier run). */
+  const firstSeed = Number(opt('first-seed', '0'));
+  const methods = opt('methods', DEFAULT_METHODS.join(',')).split(',');
+  const unknown = methods.filter((m) => !CONFIGS.some((c) => c.id === m));
+  if (unknown.length) throw new Error(`--methods: unknown ${unknown.join(', ')}; choose from ${CONFIGS.map((c) => c.id).join(', ')}`);
+  const quick = argv.includes('--quick');
+  const extra = opt('extra', '').split(' ').filter(Boolean);
+  const quickArgs = quick ? ['--epochs', '2', '--base-epochs', '2', '--train-size', '512', '--val-size', '128', '--test-size', '256'] : [];
+  const f: ResultFile = { date, quick, extra, adapter: 'unknown adapter', results: {} };
+  for (const c of CONFIGS.filter((k) => methods.includes(k.id))) {
+    f.results[c.id] = [];
+    for (let s = firstSeed; s < firstSeed + seeds; s++) {
+      const { adapter, ...r } = await runOnce(c, s, [...quickArgs, ...extra]);
+      f.adapter = adapter ?? f.adapter;
+      f.results[c.id]!.push(r);
+    }
+  }
+  // The name says what ran, so adding seeds or methods later never overwrites an earlier file.
+  const subset = methods.join(',') === DEFAULT_METHODS.join(',') ? '' : `-${methods.join('+')}`;
+  const seedPart = firstSeed === 0 && seeds === 3 ? '' : `-seeds${seedList(Array.from({ length: seeds }, (_, i) => firstSeed + i)).replace(/[–, ]+/g, '-')}`;
+  publish(f, `bench/results/robustness-${date}${quick ? '-quick' : ''}${seedPart}${subset}`);
 }
