@@ -143,7 +143,9 @@ test('expand broadcasts size-1 and new leading axes; its gradient sums them back
   assertClose(await t.expand(-1, 6, -1).data(), refExpand(a, [3, 6, 5]).data, { what: 'expand with -1', atol: 0, rtol: 0 });
   await gradCheck({ inputs: [a], gpu: (x) => x.expand(2, 3, 4, 5), ref: (x) => refExpand(x, [2, 3, 4, 5]), what: 'expand' });
   assert.throws(() => t.expand(3, 2, 4), /expand: /);
-  assert.throws(() => t.expand(2, 5), /expand: cannot expand \[3, 1, 5\] to \[2, 5\]/);
+  assert.throws(() => t.expand(2, 5), /expand: cannot expand \[3, 1, 5\] to fewer dimensions, \[2, 5\]/);
+  assert.throws(() => t.expand(-1, 3, 4, 5), /expand: -1 at position 0 of \[-1, 3, 4, 5\] is a new leading dimension/);
+  assertClose(await t.expand(2, -1, 4, -1).data(), refExpand(a, [2, 3, 4, 5]).data, { what: 'expand with -1 after a new axis', atol: 0, rtol: 0 });
 });
 
 // ---------------------------------------------------------------- slice

@@ -83,6 +83,30 @@ for (const method of ['baseline', 'ifam', 'robustvit']) {
   });
 }
 
+test('--select val-worst tests the epoch with the best validation worst-group accuracy, kept as best.safetensors', async () => {
+  const r = await trainJs(['--method', 'baseline', '--name', 'select', '--select', 'val-worst', '--seed', '1', '--json', ...TINY, '--epochs', '3', '--no-pictures']);
+  assert.is(r.code, 0, r.stderr);
+  const m = lastJson(r);
+  const history = JSON.parse(readFileSync(join(out, 'select', 'metrics.json'), 'utf8')).epochs as { val_worst_group_acc: number; val_avg_acc: number }[];
+  assert.is(history.length, 3);
+  // The expected epoch, from the per-epoch validation figures: best worst group, then best average, then earliest.
+  let expected = 0;
+  history.forEach((e, i) => {
+    const b = history[expected]!;
+    if (e.val_worst_group_acc > b.val_worst_group_acc || (e.val_worst_group_acc === b.val_worst_group_acc && e.val_avg_acc > b.val_avg_acc)) expected = i;
+  });
+  assert.equal(m.selected, { by: 'val-worst', epoch: expected + 1, checkpoint: join(out, 'select', 'best.safetensors') });
+  assert.equal(m.val, { ...history[expected], ...m.val });
+  // The reported test figures are the best checkpoint's, and the last epoch stays in checkpoint.safetensors.
+  const ev = await trainJs(['--eval', m.selected.checkpoint, '--json', '--test-size', '16', '--quiet']);
+  assert.is(ev.code, 0, ev.stderr);
+  assert.equal(lastJson(ev).test.groups, m.test.groups);
+  const best = decodeSafetensors(readFileSync(m.selected.checkpoint));
+  assert.is(JSON.parse(best.metadata['webfam.progress']!).epoch, expected + 1);
+  const last = decodeSafetensors(readFileSync(join(out, 'select', 'checkpoint.safetensors')));
+  assert.is(JSON.parse(last.metadata['webfam.progress']!).epoch, 3);
+});
+
 test('resuming an interrupted run gives exactly the metrics and weights of an uninterrupted one', async () => {
   const common = ['--method', 'ifam', '--seed', '3', '--json', ...TINY, '--epochs', '2'];
   const full = await trainJs([...common, '--name', 'full']);

@@ -41,6 +41,7 @@ export const FLAGS = {
   clip: { type: 'number', default: 2.0, group: 'Optimisation', help: 'global gradient-norm clipping (0 = off)' },
   'label-smoothing': { type: 'number', default: 0.1, group: 'Optimisation', help: 'label smoothing of the classification losses' },
   seed: { type: 'int', default: 0, group: 'Optimisation', help: 'seed for data, initialisation, noise and shuffling' },
+  select: { type: 'string', default: 'last', choices: ['last', 'val-worst', 'val-avg'], group: 'Optimisation', help: 'the model that is tested at the end: the last epoch\'s, or the epoch (of the final phase) with the best validation worst-group (val-worst) or average (val-avg) accuracy, also kept as best.safetensors' },
   // iFAM
   parts: { type: 'int', default: 4, group: 'iFAM', help: 'foreground parts K (a background part is added)' },
   tau: { type: 'number', default: 1, group: 'iFAM', help: 'Gumbel-softmax temperature' },

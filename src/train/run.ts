@@ -52,6 +52,8 @@ interface Progression {
   lossCount: number;
   /** Per loss term, the running sum over this epoch (the mean goes into metrics.json). */
   termSums?: Record<string, number>;
+  /** With --select other than last: the best epoch so far (1-based, as in history) and its score. */
+  best?: { epoch: number; score: number[] };
 }
 
 interface DataSplits {
@@ -218,6 +220,7 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
   const name = args.name ?? `${method}-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
   const dir = join(args.out!, name);
   const ckptPath = join(dir, 'checkpoint.safetensors');
+  const bestPath = join(dir, 'best.safetensors');
   if (args.resume && !existsSync(ckptPath)) throw new UsageError(`--resume: ${ckptPath} does not exist (give the --name of an earlier run)`);
   if (!args.resume && existsSync(ckptPath)) throw new UsageError(`${dir} already holds a run; pass --resume to continue it, or choose another --name`);
   mkdirSync(join(dir, 'pictures'), { recursive: true });
@@ -358,6 +361,15 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
         bar.finish(`loss ${trainLoss.toFixed(4)}  val acc ${(100 * val.avg_acc).toFixed(1)}%  worst group ${(100 * val.worst_group_acc).toFixed(1)}%`);
         const terms = Object.fromEntries(Object.entries(prog.termSums ?? {}).map(([key, v]) => [key, v / Math.max(1, prog.lossCount)]));
         prog.history.push({ phase: phase.name, epoch: prog.history.length + 1, train_loss: trainLoss, val_avg_acc: val.avg_acc, val_worst_group_acc: val.worst_group_acc, terms });
+        if (args.select !== 'last' && ph === phases.length - 1) {
+          // Lexicographic: the chosen accuracy first, the other one breaks ties; the earlier epoch wins a full tie.
+          const score = args.select === 'val-worst' ? [val.worst_group_acc, val.avg_acc] : [val.avg_acc, val.worst_group_acc];
+          const better = !prog.best || score[0]! > prog.best.score[0]! || (score[0] === prog.best.score[0] && score[1]! > prog.best.score[1]!);
+          if (better) {
+            prog.best = { epoch: prog.history.length, score };
+            await saveCheckpoint(bestPath, model, opt, spec, { ...prog, epoch: epoch + 1, batch: 0 }, data.normalize, data.train.classNames);
+          }
+        }
         prog.termSums = {};
         prog.epoch = epoch + 1;
         prog.batch = 0;
@@ -376,6 +388,18 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
       opt.dispose();
     }
 
+    if (args.select !== 'last' && prog.best) {
+      // Test the selected epoch's model (checkpoint.safetensors stays the last one, for --resume).
+      const { tensors } = await loadSafetensorsFile(bestPath);
+      const own: Record<string, Tensor> = {};
+      for (const [k, t] of Object.entries(tensors)) {
+        if (k.startsWith('optimizer.')) t.dispose();
+        else own[k] = t;
+      }
+      model.loadStateDict(own);
+      for (const t of Object.values(own)) t.dispose();
+      log(`--select ${args.select}: testing the model of epoch ${prog.best.epoch} (${bestPath})`);
+    }
     const test = await evaluate(method, model, data.test, {
       batchSize: args['batch-size'], normalize: data.normalize, quiet: args.quiet, label: 'test', noise: args['eval-noise'],
       relevance: method !== 'ifam', keepSamples: pics,
@@ -388,10 +412,13 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
       method, epochs, train_seconds: prog.trainSeconds, img_per_s: prog.imagesSeen / Math.max(1e-9, prog.trainSeconds),
       steps: prog.globalStep, run_dir: dir, adapter: adapter.description,
       ...(method === 'ifam' ? { joint_grad: args['joint-grad'] } : {}),
-      val: prog.history.at(-1) ?? null, test: publicResult(test),
+      val: (prog.best ? prog.history[prog.best.epoch - 1] : prog.history.at(-1)) ?? null,
+      ...(args.select !== 'last' && prog.best ? { selected: { by: args.select, epoch: prog.best.epoch, checkpoint: bestPath } } : {}),
+      test: publicResult(test),
     });
     await writeJsonAtomic(join(dir, 'metrics.json'), { method, epochs: prog.history, final: finalMetrics });
-    printSummary(test, method, ` after ${epochs} epochs, ${prog.trainSeconds.toFixed(0)} s of training (${(finalMetrics.img_per_s as number).toFixed(1)} img/s)`);
+    const selected = args.select !== 'last' && prog.best ? `; model of epoch ${prog.best.epoch}, chosen by ${args.select}` : '';
+    printSummary(test, method, ` after ${epochs} epochs, ${prog.trainSeconds.toFixed(0)} s of training (${(finalMetrics.img_per_s as number).toFixed(1)} img/s)${selected}`);
     process.stdout.write(`outputs in ${dir}/\n`);
     if (args.json) process.stdout.write(JSON.stringify(finalMetrics) + '\n');
     return 0;

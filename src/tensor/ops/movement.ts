@@ -126,7 +126,14 @@ export function transpose(x: Tensor, a: number, b: number): Tensor {
 }
 
 export function expand(x: Tensor, shape: readonly number[]): Tensor {
-  const target = shape.map((d, i) => (d === -1 ? x.shape[x.rank - shape.length + i] ?? 1 : d));
+  if (shape.length < x.rank) throw new ShapeError('expand', `cannot expand ${fmt(x.shape)} to fewer dimensions, ${fmt(shape)}`);
+  const lead = shape.length - x.rank;
+  const target = shape.map((d, i) => {
+    if (d !== -1) return d;
+    // As in torch: -1 keeps an existing size; a new leading dimension has none to keep.
+    if (i < lead) throw new ShapeError('expand', `-1 at position ${i} of ${fmt(shape)} is a new leading dimension of ${fmt(x.shape)}; give its size`);
+    return x.shape[i - lead]!;
+  });
   const out = broadcastShapes('expand', x.shape, target);
   if (!sameShape(out, target)) throw new ShapeError('expand', `cannot expand ${fmt(x.shape)} to ${fmt(shape)}`);
   if (sameShape(out, x.shape)) return reshape(x, x.shape);
