@@ -53,7 +53,7 @@ interface Progression {
   /** Per loss term, the running sum over this epoch (the mean goes into metrics.json). */
   termSums?: Record<string, number>;
   /** With --select other than last: the best epoch so far (1-based, as in history) and its score. */
-  best?: { epoch: number; score: number[] };
+  best?: { by: string; epoch: number; score: number[] };
 }
 
 interface DataSplits {
@@ -270,6 +270,9 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
     for (const [k, t] of Object.entries(tensors)) if (!k.startsWith('optimizer.')) own[k] = t;
     model.loadStateDict(own);
     prog = JSON.parse(metadata['webfam.progress']!) as Progression;
+    if (prog.best && prog.best.by !== args.select) {
+      throw new UsageError(`--resume: this run chose its best epoch by --select ${prog.best.by}; resume it with the same --select`);
+    }
     resumeTensors = tensors;
     resumeMeta = metadata;
     log(`resume: phase ${phases[prog.phase]?.name}, epoch ${prog.epoch + 1}, batch ${prog.batch} (step ${prog.globalStep})`);
@@ -366,7 +369,7 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
           const score = args.select === 'val-worst' ? [val.worst_group_acc, val.avg_acc] : [val.avg_acc, val.worst_group_acc];
           const better = !prog.best || score[0]! > prog.best.score[0]! || (score[0] === prog.best.score[0] && score[1]! > prog.best.score[1]!);
           if (better) {
-            prog.best = { epoch: prog.history.length, score };
+            prog.best = { by: args.select!, epoch: prog.history.length, score };
             await saveCheckpoint(bestPath, model, opt, spec, { ...prog, epoch: epoch + 1, batch: 0 }, data.normalize, data.train.classNames);
           }
         }
@@ -412,7 +415,7 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
       method, epochs, train_seconds: prog.trainSeconds, img_per_s: prog.imagesSeen / Math.max(1e-9, prog.trainSeconds),
       steps: prog.globalStep, run_dir: dir, adapter: adapter.description,
       ...(method === 'ifam' ? { joint_grad: args['joint-grad'] } : {}),
-      val: (prog.best ? prog.history[prog.best.epoch - 1] : prog.history.at(-1)) ?? null,
+      val: (args.select !== 'last' && prog.best ? prog.history[prog.best.epoch - 1] : prog.history.at(-1)) ?? null,
       ...(args.select !== 'last' && prog.best ? { selected: { by: args.select, epoch: prog.best.epoch, checkpoint: bestPath } } : {}),
       test: publicResult(test),
     });
