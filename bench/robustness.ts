@@ -164,5 +164,6 @@ if (argv.includes('--merge')) {
   // The name says what ran, so adding seeds or methods later never overwrites an earlier file.
   const subset = methods.join(',') === DEFAULT_METHODS.join(',') ? '' : `-${methods.join('+')}`;
   const seedPart = firstSeed === 0 && seeds === 3 ? '' : `-seeds${seedList(Array.from({ length: seeds }, (_, i) => firstSeed + i)).replace(/[–, ]+/g, '-')}`;
-  publish(f, `bench/results/robustness-${date}${quick ? '-quick' : ''}${seedPart}${subset}`);
+  const extraPart = extra.length ? `-${extra.join('-').replace(/[^a-z0-9.]+/gi, '-').replace(/^-+|-+$/g, '')}` : '';
+  publish(f, `bench/results/robustness-${date}${quick ? '-quick' : ''}${extraPart}${seedPart}${subset}`);
 }

@@ -8,7 +8,6 @@ import { Unavailable, type AdapterSummary, type Peer, type PreparedCase } from '
 type Tf = typeof TfModule;
 type T = TfModule.Tensor;
 
-/** The parts of tfjs-backend-webgpu's WebGPUBackend used to drain its queue. */
 /** The parts of TF.js's WebGPU backend the harness touches (not in its public types). */
 export interface WebGpuBackendish {
   device: GPUDevice;
@@ -28,6 +27,22 @@ export async function tfjsFinish(backend: WebGpuBackendish): Promise<void> {
   await backend.device.queue.onSubmittedWorkDone();
 }
 
+/**
+ * Imports TF.js and its WebGPU backend and switches to it; `beforeBackend` runs between the two
+ * (the training-step peer registers gradients there). Imported only now: the backend registers
+ * itself at import time, and only if `navigator.gpu` exists, which the harness has set up.
+ */
+export async function startTfjsWebGPU(beforeBackend?: () => Promise<unknown>): Promise<{ tf: Tf; backend: WebGpuBackendish; adapter: AdapterSummary }> {
+  const tf = await import('@tensorflow/tfjs-core');
+  await import('@tensorflow/tfjs-backend-webgpu');
+  await beforeBackend?.();
+  if (!(await tf.setBackend('webgpu'))) throw new Unavailable('tfjs: the webgpu backend did not initialise');
+  await tf.ready();
+  const backend = tf.backend() as unknown as WebGpuBackendish;
+  const info = backend.device.adapterInfo;
+  return { tf, backend, adapter: { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description } };
+}
+
 export function tfjsPeer(version: string): Peer {
   let tf: Tf;
   let backend: WebGpuBackendish;
@@ -36,15 +51,9 @@ export function tfjsPeer(version: string): Peer {
     name: 'tfjs',
     version,
     async init(): Promise<AdapterSummary> {
-      // Imported only now: the backend registers itself at import time, and only if
-      // `navigator.gpu` exists, which the harness has just set up.
-      tf = await import('@tensorflow/tfjs-core');
-      await import('@tensorflow/tfjs-backend-webgpu');
-      if (!(await tf.setBackend('webgpu'))) throw new Unavailable('tfjs: the webgpu backend did not initialise');
-      await tf.ready();
-      backend = tf.backend() as unknown as WebGpuBackendish;
-      const info = backend.device.adapterInfo;
-      return { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description };
+      let adapter: AdapterSummary;
+      ({ tf, backend, adapter } = await startTfjsWebGPU());
+      return adapter;
     },
 
     async prepare(spec: WorkloadSpec, host: Float32Array[]): Promise<PreparedCase> {

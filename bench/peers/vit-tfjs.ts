@@ -3,8 +3,8 @@
 // (tf.train.adam has no decoupled decay). Ops run eagerly; there is no compilation step.
 import type * as TfModule from '@tensorflow/tfjs-core';
 import type { ViTConfig } from '../../src/vit/config.js';
-import { Unavailable, type AdapterSummary } from './types.js';
-import { tfjsFinish, type WebGpuBackendish } from './tfjs.js';
+import type { AdapterSummary } from './types.js';
+import { startTfjsWebGPU, tfjsFinish, type WebGpuBackendish } from './tfjs.js';
 import { adamwScalars, checkParams, oneHot, trackDeviceBuffers, type BufferTracker, type HostParams, type StepSpec, type TrainCase, type TrainPeer } from './vit-common.js';
 
 type Tf = typeof TfModule;
@@ -78,20 +78,13 @@ export function vitTfjsPeer(version: string): TrainPeer {
     name: 'tfjs',
     version,
     async init(): Promise<AdapterSummary> {
-      // Imported only now: the backend registers itself at import time, and only if
-      // `navigator.gpu` exists, which the harness has set up.
-      tf = await import('@tensorflow/tfjs-core');
-      await import('@tensorflow/tfjs-backend-webgpu');
+      let adapter: AdapterSummary;
       // tfjs-core's Node bundle registers no gradients (the umbrella @tensorflow/tfjs package
       // does). Its ESM sources are bundled in here by path: tfjs keeps its engine and registries
       // on globalThis, so this second copy registers into the same engine.
-      await import('../../node_modules/@tensorflow/tfjs-core/dist/register_all_gradients.js');
-      if (!(await tf.setBackend('webgpu'))) throw new Unavailable('tfjs: the webgpu backend did not initialise');
-      await tf.ready();
-      backend = tf.backend() as unknown as WebGpuBackendish;
+      ({ tf, backend, adapter } = await startTfjsWebGPU(() => import('../../node_modules/@tensorflow/tfjs-core/dist/register_all_gradients.js')));
       buffers = trackDeviceBuffers(backend.device);
-      const info = backend.device.adapterInfo;
-      return { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description };
+      return adapter;
     },
 
     async prepare(spec: StepSpec, initial: HostParams): Promise<TrainCase> {

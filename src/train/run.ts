@@ -139,6 +139,11 @@ async function saveCheckpoint(path: string, model: Module, opt: AdamW, spec: Mod
   });
 }
 
+/** The model's entries of a checkpoint (everything but the optimiser state). */
+function modelEntries(tensors: Record<string, Tensor>): Record<string, Tensor> {
+  return Object.fromEntries(Object.entries(tensors).filter(([k]) => !k.startsWith('optimizer.')));
+}
+
 /** Loads a checkpoint written by train.js: its spec, model weights and the raw contents. */
 export async function loadCheckpoint(path: string): Promise<{ spec: ModelSpec; model: Module; metadata: Record<string, string>; tensors: Record<string, Tensor> }> {
   if (!existsSync(path)) throw new UsageError(`checkpoint ${path} does not exist`);
@@ -147,9 +152,7 @@ export async function loadCheckpoint(path: string): Promise<{ spec: ModelSpec; m
   if (!specJson) throw new UsageError(`${path} is not a webfam checkpoint (no "webfam.spec" metadata); for plain timm weights use --weights`);
   const spec = JSON.parse(specJson) as ModelSpec;
   const model = buildModel(spec);
-  const own: Record<string, Tensor> = {};
-  for (const [k, t] of Object.entries(tensors)) if (!k.startsWith('optimizer.')) own[k] = t;
-  model.loadStateDict(own);
+  model.loadStateDict(modelEntries(tensors));
   return { spec, model, metadata, tensors };
 }
 
@@ -266,9 +269,7 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
     if (!saved || saved.method !== spec.method || saved.preset !== spec.preset || JSON.stringify(saved.vit) !== JSON.stringify(spec.vit)) {
       throw new UsageError(`--resume: ${ckptPath} was trained with a different method or model; use the same flags as the original run`);
     }
-    const own: Record<string, Tensor> = {};
-    for (const [k, t] of Object.entries(tensors)) if (!k.startsWith('optimizer.')) own[k] = t;
-    model.loadStateDict(own);
+    model.loadStateDict(modelEntries(tensors));
     prog = JSON.parse(metadata['webfam.progress']!) as Progression;
     if (prog.best && prog.best.by !== args.select) {
       throw new UsageError(`--resume: this run chose its best epoch by --select ${prog.best.by}; resume it with the same --select`);
@@ -394,13 +395,8 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
     if (args.select !== 'last' && prog.best) {
       // Test the selected epoch's model (checkpoint.safetensors stays the last one, for --resume).
       const { tensors } = await loadSafetensorsFile(bestPath);
-      const own: Record<string, Tensor> = {};
-      for (const [k, t] of Object.entries(tensors)) {
-        if (k.startsWith('optimizer.')) t.dispose();
-        else own[k] = t;
-      }
-      model.loadStateDict(own);
-      for (const t of Object.values(own)) t.dispose();
+      model.loadStateDict(modelEntries(tensors));
+      for (const t of Object.values(tensors)) t.dispose();
       log(`--select ${args.select}: testing the model of epoch ${prog.best.epoch} (${bestPath})`);
     }
     const test = await evaluate(method, model, data.test, {
