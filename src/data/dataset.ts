@@ -1,5 +1,6 @@
 // What every image data set hands to training: samples as [3,S,S] floats in [0,1] with a label,
 // a background group ("place") and maybe a foreground mask, and their assembly into batches.
+import { streamFor } from './random.js';
 
 /** One image with its labels. `image` is [3, S, S] in [0, 1]; `mask` is [S, S], 1 = object. */
 export interface Sample {
@@ -59,6 +60,18 @@ export interface ImageDataset {
   get(i: number): Sample | Promise<Sample>;
   /** Label and place of sample i without decoding its image (for group counts and sampling). */
   labelOf(i: number): { label: number; place: number };
+}
+
+/**
+ * Label and place of sample i of a two-class, two-place benchmark split: labels alternate; the place
+ * agrees with the label with probability `agreement`, drawn per sample from (seed, split, i). At
+ * agreement ½ the four groups are cycled through exactly, so each has a quarter of the samples.
+ */
+export function correlatedGroup(seed: number, splitId: number, i: number, agreement: number): { label: number; place: number } {
+  const label = i & 1;
+  if (agreement === 0.5) return { label, place: (i >> 1) & 1 };
+  const agrees = streamFor(seed, splitId, i, 1)() < agreement;
+  return { label, place: agrees ? label : 1 - label };
 }
 
 /** Group names "<class> on <place>" in the order label · numPlaces + place. */

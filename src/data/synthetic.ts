@@ -2,7 +2,8 @@
 // spuriously correlated in train, balanced in val/test, with exact foreground masks. Pure TS
 // (no Node imports): the same images are generated in Node and in the browser.
 import { streamFor, uniform } from './random.js';
-import { assembleBatch, groupNamesOf, type Batch, type ImageDataset, type NormalizeOption, type Sample } from './dataset.js';
+import { backgroundColour, hsv, PLACES, randomBackground, type Background, type RGB } from './backgrounds.js';
+import { assembleBatch, correlatedGroup, groupNamesOf, type Batch, type ImageDataset, type NormalizeOption, type Sample } from './dataset.js';
 
 export type SyntheticSplit = 'train' | 'val' | 'test';
 export type ShapeKind = 'square' | 'triangle' | 'ring' | 'cross';
@@ -10,7 +11,7 @@ export type ShapeKind = 'square' | 'triangle' | 'ring' | 'cross';
 const SPLIT_ID: Record<SyntheticSplit, number> = { train: 0, val: 1, test: 2 };
 export const SYNTHETIC_DEFAULT_SIZES: Readonly<Record<SyntheticSplit, number>> = { train: 2000, val: 400, test: 800 };
 /** Places in Waterbirds order: 0 = land, 1 = water (so class 1 goes with water in train). */
-export const SYNTHETIC_PLACES: readonly string[] = ['land', 'water'];
+export const SYNTHETIC_PLACES = PLACES;
 export const SHAPE_KINDS: readonly ShapeKind[] = ['square', 'triangle', 'ring', 'cross'];
 
 export interface SyntheticOptions {
@@ -28,8 +29,6 @@ export interface SyntheticOptions {
   cache?: boolean;
 }
 
-type RGB = [number, number, number];
-
 /** Everything random about one image, in resolution-free units (the image is [0,1]²). */
 export interface SyntheticScene {
   label: number;
@@ -45,50 +44,14 @@ export interface SyntheticScene {
   colour: RGB;
   /** Direction of the object's soft shading. */
   light: number;
-  background: WaterParams | LandParams;
+  background: Background;
   /** Key of the per-pixel grain noise stream. */
   noiseKey: number;
 }
 
-interface WaterParams {
-  kind: 'water';
-  deep: RGB;
-  light: RGB;
-  waves: number;
-  phase: number;
-  wobble: number;
-  wobbleFreq: number;
-  wobblePhase: number;
-}
-
-interface LandParams {
-  kind: 'land';
-  green: RGB;
-  brown: RGB;
-  /** Value-noise lattices (coarse: (4+1)², fine: (9+1)²) for the blotches. */
-  coarse: Float32Array;
-  fine: Float32Array;
-}
-
-function jitter(r: () => number, c: RGB, amount: number): RGB {
-  return [c[0] + uniform(r, -amount, amount), c[1] + uniform(r, -amount, amount), c[2] + uniform(r, -amount, amount)];
-}
-
-function hsv(h: number, s: number, v: number): RGB {
-  const f = (n: number) => {
-    const k = (n + h * 6) % 6;
-    return v - v * s * Math.max(0, Math.min(k, 4 - k, 1));
-  };
-  return [f(5), f(3), f(1)];
-}
-
-/** Label and place of sample i: labels alternate; places agree with labels w.p. `agreement`. */
+/** Label and place of sample i (see correlatedGroup). */
 export function syntheticGroup(seed: number, split: SyntheticSplit, i: number, agreement: number): { label: number; place: number } {
-  const label = i & 1;
-  // Balanced: cycle through the four groups exactly, so every group has size/4 samples.
-  if (agreement === 0.5) return { label, place: (i >> 1) & 1 };
-  const agrees = streamFor(seed, SPLIT_ID[split], i, 1)() < agreement;
-  return { label, place: agrees ? label : 1 - label };
+  return correlatedGroup(seed, SPLIT_ID[split], i, agreement);
 }
 
 /** Draws the scene of sample i; depends only on (seed, split, i) and the options. */
@@ -105,24 +68,7 @@ export function syntheticScene(seed: number, split: SyntheticSplit, i: number, a
   const cy = uniform(r, reach + margin, 1 - reach - margin);
   const colour = hsv(r(), uniform(r, 0.55, 0.95), uniform(r, 0.8, 1));
   const light = uniform(r, 0, 2 * Math.PI);
-  let background: WaterParams | LandParams;
-  if (place === 1) {
-    background = {
-      kind: 'water',
-      deep: jitter(r, [0.06, 0.2, 0.42], 0.04),
-      light: jitter(r, [0.3, 0.55, 0.8], 0.05),
-      waves: uniform(r, 3, 6.5),
-      phase: r(),
-      wobble: uniform(r, 0.04, 0.14),
-      wobbleFreq: uniform(r, 0.8, 2),
-      wobblePhase: r(),
-    };
-  } else {
-    const coarse = new Float32Array(25), fine = new Float32Array(100);
-    for (let k = 0; k < 25; k++) coarse[k] = r();
-    for (let k = 0; k < 100; k++) fine[k] = r();
-    background = { kind: 'land', green: jitter(r, [0.22, 0.4, 0.12], 0.04), brown: jitter(r, [0.45, 0.32, 0.17], 0.04), coarse, fine };
-  }
+  const background = randomBackground(r, place);
   const noiseKey = (r() * 4294967296) >>> 0;
   return { label, place, shape, cx, cy, angle, area, stretch, colour, light, background, noiseKey };
 }
@@ -212,35 +158,6 @@ function shapeDistance(scene: SyntheticScene): (qx: number, qy: number) => numbe
 }
 
 // ------------------------------------------------------------------ rendering
-
-function smooth(t: number): number {
-  return t * t * (3 - 2 * t);
-}
-
-/** Bilinear value noise on an (n+1)² lattice at resolution-free point (u, v). */
-function valueNoise(lattice: Float32Array, n: number, u: number, v: number): number {
-  const gx = u * n, gy = v * n;
-  const x0 = Math.min(n - 1, Math.floor(gx)), y0 = Math.min(n - 1, Math.floor(gy));
-  const fx = smooth(gx - x0), fy = smooth(gy - y0);
-  const at = (x: number, y: number) => lattice[y * (n + 1) + x]!;
-  const top = at(x0, y0) + (at(x0 + 1, y0) - at(x0, y0)) * fx;
-  const bottom = at(x0, y0 + 1) + (at(x0 + 1, y0 + 1) - at(x0, y0 + 1)) * fx;
-  return top + (bottom - top) * fy;
-}
-
-function backgroundColour(bg: WaterParams | LandParams, u: number, v: number, out: number[]): void {
-  if (bg.kind === 'water') {
-    const arg = bg.waves * v + bg.wobble * Math.sin(2 * Math.PI * (bg.wobbleFreq * u + bg.wobblePhase)) + bg.phase;
-    let t = 0.5 + 0.5 * Math.sin(2 * Math.PI * arg);
-    t = t * t; // narrow bright crests, wide dark troughs
-    for (let c = 0; c < 3; c++) out[c] = bg.deep[c]! + (bg.light[c]! - bg.deep[c]!) * t;
-  } else {
-    const t = 0.65 * valueNoise(bg.coarse, 4, u, v) + 0.35 * valueNoise(bg.fine, 9, u, v);
-    const blotch = smooth(Math.min(1, Math.max(0, (t - 0.35) / 0.3)));
-    const shade = 0.8 + 0.4 * valueNoise(bg.fine, 9, v, u);
-    for (let c = 0; c < 3; c++) out[c] = (bg.green[c]! + (bg.brown[c]! - bg.green[c]!) * blotch) * shade;
-  }
-}
 
 /**
  * Renders a scene at S×S: image [3,S,S] in [0,1] and mask [S,S] (1 where the pixel centre lies

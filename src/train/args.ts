@@ -16,16 +16,19 @@ export interface FlagSpec {
 export const FLAGS = {
   // What to train
   method: { type: 'string', default: 'ifam', choices: ['ifam', 'baseline', 'robustvit'], group: 'What to run', help: 'ifam: two-stage ViT with learned hard masks; baseline: plain ViT (ERM); robustvit: relevance-map fine-tuning of a baseline' },
-  data: { type: 'string', default: null, metavar: 'DIR', group: 'What to run', help: 'Waterbirds-layout folder (metadata.csv: img_id,img_filename,y,split,place[,mask_filename]); default: the embedded synthetic benchmark' },
+  benchmark: { type: 'string', default: 'fashion', choices: ['fashion', 'synthetic'], group: 'What to run', help: 'fashion: Fashion-MNIST objects on land/water backgrounds (needs the dataset-fashion-mnist package or --fashion-dir); synthetic: embedded shapes benchmark (no download)' },
+  data: { type: 'string', default: null, metavar: 'DIR', group: 'What to run', help: 'train on a Waterbirds-layout folder instead of a benchmark (metadata.csv: img_id,img_filename,y,split,place[,mask_filename])' },
   eval: { type: 'string', default: null, metavar: 'CHECKPOINT', group: 'What to run', help: 'evaluate a saved checkpoint on the test split (with --data for a folder) and exit' },
   resume: { type: 'bool', default: false, group: 'What to run', help: 'continue runs/<name> from its last checkpoint (optimizer, schedule and RNG state included)' },
   'stop-after': { type: 'int', default: 0, metavar: 'EPOCHS', group: 'What to run', help: 'stop after this many epochs of this invocation, saving a checkpoint as Ctrl-C does (0 = run to the end); continue with --resume' },
   // Data
   'image-size': { type: 'int', default: 32, group: 'Data', help: 'image side in pixels (the model preset decides the patch size)' },
-  'train-size': { type: 'int', default: 1024, group: 'Data', help: 'synthetic benchmark: training images' },
-  'val-size': { type: 'int', default: 200, group: 'Data', help: 'synthetic benchmark: validation images (groups balanced)' },
-  'test-size': { type: 'int', default: 400, group: 'Data', help: 'synthetic benchmark: test images (groups balanced)' },
-  agreement: { type: 'number', default: 0.95, group: 'Data', help: 'synthetic benchmark: share of training images whose background agrees with the class' },
+  classes: { type: 'string', default: 'sneaker,ankle-boot', metavar: 'A,B', group: 'Data', help: 'fashion benchmark: the two Fashion-MNIST classes (t-shirt, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag, ankle-boot); the first goes with land, the second with water' },
+  'fashion-dir': { type: 'string', default: '/usr/share/datasets/fashion-mnist', metavar: 'DIR', group: 'Data', help: 'fashion benchmark: folder with Fashion-MNIST\'s four IDX files (.gz or not)' },
+  'train-size': { type: 'int', default: 2048, group: 'Data', help: 'benchmarks: training images' },
+  'val-size': { type: 'int', default: 400, group: 'Data', help: 'benchmarks: validation images (groups balanced)' },
+  'test-size': { type: 'int', default: 1000, group: 'Data', help: 'benchmarks: test images (groups balanced; fashion: from Fashion-MNIST\'s test set)' },
+  agreement: { type: 'number', default: 0.95, group: 'Data', help: 'benchmarks: share of training images whose background agrees with the class' },
   'skip-bad': { type: 'bool', default: false, group: 'Data', help: 'skip unreadable images and malformed CSV rows (and report them) instead of stopping' },
   augment: { type: 'bool', default: true, group: 'Data', help: 'random horizontal flips in training (--no-augment to turn off)' },
   // Model
@@ -33,11 +36,11 @@ export const FLAGS = {
   weights: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'start the backbone(s) from pretrained timm/DINOv2 safetensors' },
   init: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'robustvit: the baseline checkpoint to fine-tune (default: train a baseline first)' },
   // Optimisation
-  epochs: { type: 'int', default: 6, group: 'Optimisation', help: 'training epochs' },
-  'batch-size': { type: 'int', default: 32, group: 'Optimisation', help: 'images per step' },
+  epochs: { type: 'int', default: 3, group: 'Optimisation', help: 'training epochs' },
+  'batch-size': { type: 'int', default: 16, group: 'Optimisation', help: 'images per step' },
   lr: { type: 'number', default: 1e-3, group: 'Optimisation', help: 'peak learning rate (AdamW)' },
   'weight-decay': { type: 'number', default: 0.05, group: 'Optimisation', help: 'AdamW decoupled weight decay' },
-  'warmup-epochs': { type: 'number', default: 1, group: 'Optimisation', help: 'linear warm-up before the cosine decay' },
+  'warmup-epochs': { type: 'number', default: 0.3, group: 'Optimisation', help: 'linear warm-up before the cosine decay' },
   clip: { type: 'number', default: 2.0, group: 'Optimisation', help: 'global gradient-norm clipping (0 = off)' },
   'label-smoothing': { type: 'number', default: 0.1, group: 'Optimisation', help: 'label smoothing of the classification losses' },
   seed: { type: 'int', default: 0, group: 'Optimisation', help: 'seed for data, initialisation, noise and shuffling' },
@@ -58,7 +61,7 @@ export const FLAGS = {
   'w-background': { type: 'number', default: 2, group: 'iFAM', help: 'weight of the enforced background presence loss' },
   'w-entropy': { type: 'number', default: 1, group: 'iFAM', help: 'weight of the pixel-wise entropy loss' },
   // robustvit
-  'base-epochs': { type: 'int', default: 6, group: 'robustvit', help: 'epochs of baseline training when no --init is given' },
+  'base-epochs': { type: 'int', default: 3, group: 'robustvit', help: 'epochs of baseline training when no --init is given' },
   'w-bg': { type: 'number', default: 2, group: 'robustvit', help: 'weight of the background relevance loss' },
   'w-fg': { type: 'number', default: 0.3, group: 'robustvit', help: 'weight of the foreground relevance loss' },
   'w-cls': { type: 'number', default: 0.2, group: 'robustvit', help: 'weight of the self-prediction classification loss' },
@@ -76,6 +79,8 @@ export const FLAGS = {
 export type FlagName = keyof typeof FLAGS;
 type ValueOf<S extends FlagSpec> = S['type'] extends 'bool' ? boolean : S['type'] extends 'string' ? string | null : number;
 export type Args = { -readonly [K in FlagName]: ValueOf<(typeof FLAGS)[K]> };
+/** Parsed flags and which of them the user gave. */
+export type ParsedArgs = Args & { explicit: Set<FlagName> };
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -103,7 +108,7 @@ function editDistance(a: string, b: string): number {
 }
 
 /** Parses argv (without node and the script). Throws UsageError naming the flag. */
-export function parseArgs(argv: readonly string[]): Args & { explicit: Set<FlagName> } {
+export function parseArgs(argv: readonly string[]): ParsedArgs {
   const args = Object.fromEntries(Object.entries(FLAGS).map(([k, s]) => [k, s.default])) as Record<string, unknown>;
   const explicit = new Set<FlagName>();
   for (let i = 0; i < argv.length; i++) {

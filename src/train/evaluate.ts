@@ -25,7 +25,13 @@ export interface SampleOutputs {
 }
 
 export interface EvalResult {
+  /** Share of all images classified right (on balanced val/test: the mean of the group accuracies). */
   avg_acc: number;
+  /**
+   * Group accuracies weighted by the training split's group proportions, the "average accuracy" of
+   * Waterbirds papers (given when evaluate() is told those proportions).
+   */
+  train_weighted_acc?: number;
   worst_group_acc: number;
   groups: Record<string, { acc: number; n: number }>;
   /** Segmentation of the iFAM hard mask or the relevance map against ground-truth masks. */
@@ -53,6 +59,8 @@ export async function evaluate(method: Method, model: Module, ds: ImageDataset, 
   label?: string;
   /** Compute relevance maps (baseline/robustvit; slower). */
   relevance?: boolean;
+  /** Samples per group (label · places + place) in the training split, for train_weighted_acc. */
+  trainGroupCounts?: readonly number[];
 }): Promise<EvalResult> {
   const loader = new DataLoader(ds, { batchSize: opts.batchSize, shuffle: false, normalize: opts.normalize, prefetch: 2 });
   const preds = new Int32Array(ds.length), ys = new Int32Array(ds.length), places = new Int32Array(ds.length);
@@ -118,10 +126,22 @@ export async function evaluate(method: Method, model: Module, ds: ImageDataset, 
     const [, y, p] = /y=(\d+),place=(\d+)/.exec(key)!;
     named[ds.groupNames[Number(y) * ds.numPlaces + Number(p)] ?? key] = { acc: v.acc, n: v.n };
   }
+  let weighted: number | undefined;
+  if (opts.trainGroupCounts) {
+    let sum = 0, total = 0;
+    opts.trainGroupCounts.forEach((n, g) => {
+      const acc = named[ds.groupNames[g]!]?.acc;
+      if (acc === undefined || n === 0) return;
+      sum += n * acc;
+      total += n;
+    });
+    weighted = total > 0 ? sum / total : undefined;
+  }
   const seg: SegmentationScore | null = segmented ? meter.result() : null;
   samples.sort((a, b2) => (opts.keepSamples ?? []).indexOf(a.index) - (opts.keepSamples ?? []).indexOf(b2.index));
   return {
     avg_acc: acc.avgAcc,
+    ...(weighted === undefined ? {} : { train_weighted_acc: weighted }),
     worst_group_acc: acc.worstGroupAcc,
     groups: named,
     ...(seg ? { mask_miou: seg.mIoU, mask_pixel_acc: seg.pixelAcc, map_ap: seg.ap } : {}),

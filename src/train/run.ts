@@ -14,15 +14,17 @@ import { manualSeed as initSeed } from '../nn/init.js';
 import type { Module } from '../nn/module.js';
 import { loadSafetensorsFile, saveSafetensorsFile } from '../io/safetensors.js';
 import { syntheticDataset } from '../data/synthetic.js';
+import { fashionBenchmark, loadFashionMnist, FASHION_CLASSES, type FashionClass, type FashionMnist, type FashionSplit } from '../data/fashion.js';
+import { IdxError } from '../io/idx.js';
 import { DataLoader } from '../data/loader.js';
-import type { ImageDataset, NormalizeOption } from '../data/dataset.js';
+import { groupCounts, type ImageDataset, type NormalizeOption } from '../data/dataset.js';
 import { validateFolder, waterbirdsDataset } from '../data/waterbirds.js';
 import { vitConfig, type PresetName } from '../vit/config.js';
 import { VisionTransformer } from '../vit/vit.js';
 import { IFAM } from '../vit/ifam.js';
 import { loadWeights } from '../vit/weights.js';
 import { DEFAULT_PART_LOSS_WEIGHTS } from '../vit/part_losses.js';
-import { parseArgs, helpText, UsageError, type Args } from './args.js';
+import { parseArgs, helpText, UsageError, type Args, type ParsedArgs } from './args.js';
 import { batchLoss, buildModel, type LossWeights, type Method, type ModelSpec } from './methods.js';
 import { evaluate, pictureIndices, type EvalResult } from './evaluate.js';
 import { saveCurves, saveSamplePicture, type CurvePoint } from './pictures.js';
@@ -74,27 +76,66 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await rename(tmp, path);
 }
 
-async function openData(args: Args, pretrained: boolean): Promise<DataSplits> {
-  if (!args.data) {
-    // Only training images are spuriously correlated; val and test keep all groups balanced.
-    const common = { imageSize: args['image-size'], seed: 0 };
+async function openData(args: ParsedArgs, pretrained: boolean): Promise<DataSplits> {
+  const normalize: NormalizeOption = pretrained ? 'imagenet' : SCRATCH_NORMALIZATION;
+  if (args.data) {
+    if (args.explicit.has('benchmark')) throw new UsageError('--benchmark and --data exclude each other: --data DIR trains on the folder instead of a benchmark');
+    // Bad data fails here, before any training: every row is read and every image decoded.
+    const report = await validateFolder(args.data, { skipBad: args['skip-bad'] });
+    if (args['skip-bad'] && report.skipped.length) log(`data: ${report.summary}`);
+    const open = (split: 'train' | 'val' | 'test') => waterbirdsDataset(args.data!, { split, imageSize: args['image-size'], skipBad: args['skip-bad'], report });
+    const [train, val, test] = await Promise.all([open('train'), open('val'), open('test')]);
+    return { train, val, test, normalize: 'imagenet', description: `${args.data} (${train.length}/${val.length}/${test.length} images)` };
+  }
+  // Only training images are spuriously correlated; val and test keep all groups balanced. The
+  // data seed is fixed: --seed changes the model's initialisation and the order of batches, not the data.
+  const common = { imageSize: args['image-size'], seed: 0 };
+  const sizes = `${args['train-size']}/${args['val-size']}/${args['test-size']} images, ${args['image-size']} px, ${Math.round(args.agreement * 100)}% background agreement in train`;
+  if (args.benchmark === 'synthetic') {
     return {
       train: syntheticDataset({ ...common, split: 'train', size: args['train-size'], agreement: args.agreement }),
       val: syntheticDataset({ ...common, split: 'val', size: args['val-size'] }),
       test: syntheticDataset({ ...common, split: 'test', size: args['test-size'] }),
-      normalize: pretrained ? 'imagenet' : SCRATCH_NORMALIZATION,
-      description: `embedded synthetic benchmark (${args['train-size']}/${args['val-size']}/${args['test-size']} images, ${args['image-size']} px, ${Math.round(args.agreement * 100)}% background agreement in train)`,
+      normalize,
+      description: `embedded synthetic benchmark (${sizes})`,
     };
   }
-  // Bad data fails here, before any training: every row is read and every image decoded.
-  const report = await validateFolder(args.data, { skipBad: args['skip-bad'] });
-  if (args['skip-bad'] && report.skipped.length) log(`data: ${report.summary}`);
-  const open = (split: 'train' | 'val' | 'test') => waterbirdsDataset(args.data!, { split, imageSize: args['image-size'], skipBad: args['skip-bad'], report });
-  const [train, val, test] = await Promise.all([open('train'), open('val'), open('test')]);
-  return { train, val, test, normalize: 'imagenet', description: `${args.data} (${train.length}/${val.length}/${test.length} images)` };
+  const classes = parseClasses(args.classes!);
+  let source: FashionMnist;
+  try {
+    source = await loadFashionMnist(args['fashion-dir']!);
+  } catch (e) {
+    if (e instanceof IdxError) throw new UsageError(`the default benchmark needs Fashion-MNIST: ${e.message}`);
+    throw e;
+  }
+  const open = (split: FashionSplit, size: number, agreement?: number) => {
+    try {
+      return fashionBenchmark({ ...common, source, classes, split, size, ...(agreement === undefined ? {} : { agreement }) });
+    } catch (e) {
+      throw new UsageError(`--${split}-size ${size}: ${(e as Error).message.replace(/^fashionBenchmark: /, '')}`);
+    }
+  };
+  return {
+    train: open('train', args['train-size'], args.agreement),
+    val: open('val', args['val-size']),
+    test: open('test', args['test-size']),
+    normalize,
+    description: `Fashion-MNIST ${classes.join(' vs ')} on land/water (${sizes})`,
+  };
 }
 
-function modelSpec(args: Args, numClasses: number): ModelSpec {
+/** --classes "a,b" as two different Fashion-MNIST class names. */
+function parseClasses(value: string): [FashionClass, FashionClass] {
+  const names = value.split(',').map((s) => s.trim().toLowerCase());
+  const known = FASHION_CLASSES as readonly string[];
+  const bad = names.find((n) => !known.includes(n));
+  if (names.length !== 2 || bad !== undefined || names[0] === names[1]) {
+    throw new UsageError(`--classes needs two different Fashion-MNIST classes separated by a comma (${FASHION_CLASSES.join(', ')}); got "${value}"${bad !== undefined ? ` ("${bad}" is not one)` : ''}`);
+  }
+  return names as [FashionClass, FashionClass];
+}
+
+function modelSpec(args: ParsedArgs, numClasses: number): ModelSpec {
   const preset = args.model as PresetName;
   const vit = vitConfig(preset, { imageSize: args['image-size'] });
   const method = args.method as Method;
@@ -104,7 +145,7 @@ function modelSpec(args: Args, numClasses: number): ModelSpec {
   };
 }
 
-function lossWeights(args: Args): LossWeights {
+function lossWeights(args: ParsedArgs): LossWeights {
   return {
     labelSmoothing: args['label-smoothing'],
     stage1: args['w-stage1'],
@@ -160,7 +201,9 @@ function printSummary(result: EvalResult, method: string, extra: string): void {
   const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '   -  ' : `${(100 * v).toFixed(1).padStart(5)}%`);
   const lines = [`\n${method} — test split${extra}`, '  group                          accuracy   n'];
   for (const [g, v] of Object.entries(result.groups)) lines.push(`  ${g.padEnd(30)} ${pct(v.acc)}  ${v.n}`);
-  lines.push(`  ${'average'.padEnd(30)} ${pct(result.avg_acc)}`, `  ${'worst group'.padEnd(30)} ${pct(result.worst_group_acc)}`);
+  lines.push(`  ${'average'.padEnd(30)} ${pct(result.avg_acc)}`);
+  if (result.train_weighted_acc !== undefined) lines.push(`  ${'average, train-weighted'.padEnd(30)} ${pct(result.train_weighted_acc)}`);
+  lines.push(`  ${'worst group'.padEnd(30)} ${pct(result.worst_group_acc)}`);
   if (result.mask_miou !== undefined) {
     const map = method === 'ifam' ? 'hard mask mIoU' : 'relevance map mIoU';
     lines.push(`  ${map.padEnd(30)} ${pct(result.mask_miou)}`);
@@ -175,14 +218,14 @@ function publicResult(r: EvalResult): Omit<EvalResult, 'samples'> {
   return rest;
 }
 
-async function evalOnly(args: Args, adapter: AdapterDescription): Promise<number> {
+async function evalOnly(args: ParsedArgs, adapter: AdapterDescription): Promise<number> {
   const { spec, model, metadata, tensors } = await loadCheckpoint(args.eval!);
   for (const t of Object.values(tensors)) if (!t.name) t.dispose();
   const normalize = JSON.parse(metadata['webfam.normalize'] ?? 'null') as NormalizeOption;
   const data = await openData({ ...args, 'image-size': spec.vit.imageSize }, false);
   const result = await evaluate(spec.method, model, data.test, {
     batchSize: args['batch-size'], normalize, quiet: args.quiet, label: 'test', noise: args['eval-noise'],
-    relevance: spec.method !== 'ifam', keepSamples: pictureIndices(data.test),
+    relevance: spec.method !== 'ifam', keepSamples: pictureIndices(data.test), trainGroupCounts: groupCounts(data.train),
   });
   printSummary(result, spec.method, ` (${args.eval})`);
   if (args.json) process.stdout.write(JSON.stringify({ method: spec.method, checkpoint: args.eval, adapter: adapter.description, test: publicResult(result) }) + '\n');
@@ -190,7 +233,7 @@ async function evalOnly(args: Args, adapter: AdapterDescription): Promise<number
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
-  let args: Args;
+  let args: ParsedArgs;
   try {
     args = parseArgs(argv);
   } catch (e) {
@@ -210,7 +253,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (args.eval) return await evalOnly(args, adapter);
     return await train(args, adapter);
   } catch (e) {
-    if (e instanceof UsageError || (e as Error).name === 'DataError' || (e as Error).name === 'SafetensorsError') {
+    if (e instanceof UsageError || ['DataError', 'SafetensorsError', 'IdxError'].includes((e as Error).name)) {
       log(`train.js: ${(e as Error).message}`);
       return 2;
     }
@@ -218,7 +261,7 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-async function train(args: Args, adapter: AdapterDescription): Promise<number> {
+async function train(args: ParsedArgs, adapter: AdapterDescription): Promise<number> {
   const method = args.method as Method;
   const name = args.name ?? `${method}-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
   const dir = join(args.out!, name);
@@ -401,7 +444,7 @@ async function train(args: Args, adapter: AdapterDescription): Promise<number> {
     }
     const test = await evaluate(method, model, data.test, {
       batchSize: args['batch-size'], normalize: data.normalize, quiet: args.quiet, label: 'test', noise: args['eval-noise'],
-      relevance: method !== 'ifam', keepSamples: pics,
+      relevance: method !== 'ifam', keepSamples: pics, trainGroupCounts: groupCounts(data.train),
     });
     if (args.pictures) {
       await saveSamplePicture(join(dir, 'pictures', 'test-samples.png'), test.samples, data.test, `${method} on test images of every group`);

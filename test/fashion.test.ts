@@ -1,0 +1,176 @@
+// The default benchmark, on Debian's real Fashion-MNIST files: determinism per seed, exact group
+// proportions, masks equal to the objects' silhouettes, objects that never leak between splits,
+// and clear errors. (That Chromium makes the same pixels is checked in browser.test.ts.)
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import {
+  fashionBenchmark, fashionScene, renderFashion, silhouette, loadFashionMnist, groupCounts, FASHION_MNIST_DIR, OBJECT_SIDE,
+  type FashionMnist,
+} from '../src/data/index.js';
+
+let cached: Promise<FashionMnist> | null = null;
+/** Fashion-MNIST from Debian's dataset-fashion-mnist package (npm run setup installs it). */
+function source(): Promise<FashionMnist> {
+  cached ??= loadFashionMnist(FASHION_MNIST_DIR);
+  return cached;
+}
+
+test('fashion: the real files load with their documented sizes', async () => {
+  const src = await source();
+  assert.is(src.train.count, 60000);
+  assert.is(src.test.count, 10000);
+  assert.is(src.train.pixels.length, 60000 * 28 * 28);
+  const perClass = new Array(10).fill(0);
+  for (const y of src.test.labels) perClass[y]++;
+  assert.equal(perClass, new Array(10).fill(1000), 'the test set has 1000 images of each class');
+});
+
+test('fashion: the i-th image depends only on (seed, split, i)', async () => {
+  const src = await source();
+  const a = fashionBenchmark({ split: 'train', source: src, size: 40, seed: 3 });
+  const b = fashionBenchmark({ split: 'train', source: src, size: 400, seed: 3, cache: false });
+  for (const i of [39, 0, 17, 4]) {
+    const sa = a.get(i), sb = b.get(i);
+    assert.equal(sa.image, sb.image, `image ${i}`);
+    assert.equal(sa.mask, sb.mask, `mask ${i}`);
+    assert.equal([sa.label, sa.place], [sb.label, sb.place]);
+  }
+  assert.equal(a.get(5).image, a.get(5).image, 'cached and repeated access agree');
+  assert.not.equal(fashionBenchmark({ split: 'train', source: src, size: 40, seed: 4 }).get(5).image, a.get(5).image, 'another seed, another image');
+  assert.not.equal(fashionBenchmark({ split: 'val', source: src, size: 40, seed: 3 }).get(5).image, a.get(5).image, 'another split, another image');
+});
+
+test('fashion: train agrees with the background ≈ 95% of the time; val and test groups are exactly balanced', async () => {
+  const src = await source();
+  const train = fashionBenchmark({ split: 'train', source: src, size: 4000, seed: 1 });
+  const counts = groupCounts(train); // [sneaker·land, sneaker·water, boot·land, boot·water]
+  assert.is(counts[0]! + counts[1]!, 2000, 'classes balanced');
+  const agree = (counts[0]! + counts[3]!) / 4000;
+  assert.ok(agree > 0.94 && agree < 0.96, `agreement ${agree}`);
+  for (const split of ['val', 'test'] as const) {
+    const ds = fashionBenchmark({ split, source: src, seed: 1 });
+    assert.equal(groupCounts(ds), [ds.length / 4, ds.length / 4, ds.length / 4, ds.length / 4], split);
+  }
+  assert.equal(train.groupNames, ['sneaker on land', 'sneaker on water', 'ankle-boot on land', 'ankle-boot on water']);
+  const balanced = fashionBenchmark({ split: 'train', source: src, size: 1000, agreement: 0.5 });
+  assert.equal(groupCounts(balanced), [250, 250, 250, 250], 'agreement ½ balances training too (the control)');
+  const other = groupCounts(fashionBenchmark({ split: 'train', source: src, size: 4000, agreement: 0.7, seed: 2 }));
+  assert.ok(Math.abs((other[0]! + other[3]!) / 4000 - 0.7) < 0.03, `agreement option: ${other}`);
+});
+
+test('fashion: each split draws its objects of the right class from the right set, train and val never share one', async () => {
+  const src = await source();
+  const classes = ['trouser', 'bag'] as const; // labels 1 and 8
+  const train = fashionBenchmark({ split: 'train', source: src, size: 2000, classes });
+  const val = fashionBenchmark({ split: 'val', source: src, size: 2000, classes });
+  const test_ = fashionBenchmark({ split: 'test', source: src, size: 2000, classes });
+  const used = new Set<number>();
+  for (let i = 0; i < 2000; i++) {
+    const t = train.objectIndex(i), v = val.objectIndex(i);
+    assert.is(src.train.labels[t], [1, 8][i & 1], `train ${i} class`);
+    assert.is(src.train.labels[v], [1, 8][i & 1], `val ${i} class`);
+    assert.is(src.test.labels[test_.objectIndex(i)], [1, 8][i & 1], `test ${i} class`);
+    assert.not.ok(used.has(t), `train object ${t} used twice`);
+    used.add(t);
+  }
+  for (let i = 0; i < 2000; i++) assert.not.ok(used.has(val.objectIndex(i)), `val sample ${i} reuses a training object`);
+  const pixels = test_.object(3);
+  const at = test_.objectIndex(3) * 784;
+  assert.equal(pixels, src.test.pixels.subarray(at, at + 784), 'test objects are the test set\'s pixels');
+  assert.throws(() => fashionBenchmark({ split: 'train', source: src, size: 12001 }), /train needs 6001 "sneaker" images, Fashion-MNIST's training set \(shared by train and val\) has 6000/);
+  assert.throws(() => fashionBenchmark({ split: 'test', source: src, size: 2002 }), /test needs 1001 "sneaker" images, Fashion-MNIST's test set has 1000/);
+  assert.throws(() => fashionBenchmark({ split: 'test', source: src, classes: ['sneaker', 'sneaker'] }), /two different Fashion-MNIST classes/);
+  assert.throws(() => fashionBenchmark({ split: 'test', source: src, classes: ['sneaker', 'boot' as 'bag'] }), /two different Fashion-MNIST classes/);
+});
+
+/** The silhouette by another algorithm: grow "outside" from the border until nothing changes. */
+function silhouetteByGrowing(pixels: Uint8Array): Uint8Array {
+  const n = OBJECT_SIDE;
+  const outside = new Uint8Array(n * n);
+  const dark = (k: number) => pixels[k]! <= 10;
+  for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) if ((x === 0 || y === 0 || x === n - 1 || y === n - 1) && dark(y * n + x)) outside[y * n + x] = 1;
+  for (let changed = true; changed;) {
+    changed = false;
+    for (let y = 0; y < n; y++) for (let x = 0; x < n; x++) {
+      const k = y * n + x;
+      if (outside[k] || !dark(k)) continue;
+      if ((x > 0 && outside[k - 1]) || (x < n - 1 && outside[k + 1]) || (y > 0 && outside[k - n]) || (y < n - 1 && outside[k + n])) {
+        outside[k] = 1;
+        changed = true;
+      }
+    }
+  }
+  return outside.map((o) => 1 - o);
+}
+
+test('fashion: at 1:1 scale the mask is exactly the object\'s silhouette at its offset', async () => {
+  const src = await source();
+  const ds = fashionBenchmark({ split: 'test', source: src, size: 24 });
+  const S = 40;
+  for (let i = 0; i < ds.length; i++) {
+    const object = ds.object(i);
+    const sil = silhouetteByGrowing(object);
+    assert.equal(silhouette(object), sil, `silhouette of object ${i}`);
+    let bright = 0;
+    for (let k = 0; k < 784; k++) if (object[k]! > 10) { bright++; assert.is(sil[k], 1, 'every bright pixel is object'); }
+    assert.ok(bright > 50, 'a real garment');
+    const ox = 3 + (i % 9), oy = 1 + (i % 11);
+    const scene = { ...ds.scene(i), side: OBJECT_SIDE / S, x0: ox / S, y0: oy / S };
+    const { mask } = renderFashion(scene, object, S);
+    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+      const sx = x - ox, sy = y - oy;
+      const inside = sx >= 0 && sy >= 0 && sx < 28 && sy < 28 ? sil[sy * 28 + sx]! : 0;
+      if (mask[y * S + x] !== inside) assert.unreachable(`image ${i}: mask (${x}, ${y}) is ${mask[y * S + x]}, silhouette ${inside}`);
+    }
+  }
+});
+
+test('fashion: outside the object every pixel is the background; inside the mask the object is drawn', async () => {
+  const src = await source();
+  for (const S of [32, 64]) {
+    const ds = fashionBenchmark({ split: 'val', source: src, size: 16, imageSize: S, seed: 5 });
+    const plane = S * S;
+    for (let i = 0; i < ds.length; i++) {
+      const s = ds.get(i);
+      const scene = ds.scene(i);
+      const empty = renderFashion(scene, new Uint8Array(784), S); // no object: background and grain only
+      assert.is(empty.mask.reduce((a, b) => a + b, 0), 0);
+      // Pixels whose centre lies more than a source pixel outside the object's box cannot see it.
+      const margin = 1.5 * scene.side / OBJECT_SIDE;
+      let drawn = 0, inMask = 0;
+      for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) {
+        const u = (x + 0.5) / S, v = (y + 0.5) / S;
+        const far = u < scene.x0 - margin || v < scene.y0 - margin || u > scene.x0 + scene.side + margin || v > scene.y0 + scene.side + margin;
+        for (let c = 0; c < 3; c++) {
+          const k = c * plane + y * S + x;
+          if (far) assert.is(s.image[k], empty.image[k], `image ${i} pixel (${x}, ${y}) far from the object`);
+        }
+        assert.is(s.mask![y * S + x], far ? 0 : s.mask![y * S + x], 'the mask lies in the object box');
+        if (s.mask![y * S + x]) {
+          inMask++;
+          if ([0, 1, 2].some((c) => Math.abs(s.image[c * plane + y * S + x]! - empty.image[c * plane + y * S + x]!) > 1e-6)) drawn++;
+        }
+      }
+      const area = inMask / plane;
+      assert.ok(area > 0.04 && area < 0.7, `object ${i} covers ${area} of the image`);
+      assert.ok(drawn / inMask > 0.95, `image ${i}: the object is drawn where the mask is (${drawn}/${inMask})`);
+    }
+  }
+});
+
+test('fashion: the tint carries no class signal, and every image is in [0, 1]', async () => {
+  const src = await source();
+  const hue = [[0, 0, 0], [0, 0, 0]];
+  const ds = fashionBenchmark({ split: 'train', source: src, size: 2000 });
+  for (let i = 0; i < ds.length; i++) {
+    const scene = fashionScene(0, 'train', i, 0.95);
+    for (let c = 0; c < 3; c++) hue[scene.label]![c]! += scene.colour[c]! / 1000;
+  }
+  for (let c = 0; c < 3; c++) assert.ok(Math.abs(hue[0]![c]! - hue[1]![c]!) < 0.03, `mean tint channel ${c}: ${hue[0]![c]} vs ${hue[1]![c]}`);
+  for (let i = 0; i < 50; i++) {
+    const img = ds.get(i).image;
+    assert.ok(img.every((v) => v >= 0 && v <= 1), `image ${i} in [0, 1]`);
+  }
+});
+
+test.run();
