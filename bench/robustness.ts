@@ -1,11 +1,12 @@
 // The claim, measured: baseline (ERM), iFAM with the joint mask gradient, iFAM with it cut (the
-// authors' code) and robustvit, each over several seeds on the embedded benchmark, through the
-// real CLI (`node train.js --json`). Writes mean ± std of average accuracy, worst-group accuracy
-// and map mIoU to bench/results/ and into the README between the robustness markers.
-//   node dist/bench/robustness.js [--seeds 3] [--first-seed 0] [--methods baseline,ifam,ifam-cut,robustvit]
+// authors' code), robustvit, and the control — the baseline trained on balanced groups, which shows
+// how far the object alone takes the same model — each over several seeds on the default benchmark,
+// through the real CLI (`node train.js --json`). Writes mean ± std of average accuracy (balanced
+// and train-weighted), worst-group accuracy and map mIoU to bench/results/ and into the README
+// between the robustness markers.
+//   node dist/bench/robustness.js [--seeds 3] [--first-seed 0] [--methods baseline,ifam,ifam-cut,robustvit,balanced]
 //                                 [--quick] [--extra "--epochs 4"] [--no-readme]
 //   node dist/bench/robustness.js --merge FILE.json FILE.json ...   (seeds run at different times → one table)
-// `balanced` (a baseline trained without the spurious correlation) is a control, run only when named.
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
 
@@ -22,14 +23,18 @@ const CONFIGS: Config[] = [
   { id: 'robustvit', label: 'robustvit (relevance maps)', args: ['--method', 'robustvit'] },
   { id: 'balanced', label: 'control: baseline trained on balanced groups', args: ['--method', 'baseline', '--agreement', '0.5'] },
 ];
-const DEFAULT_METHODS = ['baseline', 'ifam', 'ifam-cut', 'robustvit'];
+const DEFAULT_METHODS = ['baseline', 'ifam', 'ifam-cut', 'robustvit', 'balanced'];
 
 interface RunResult {
   seed: number;
   avg_acc: number;
+  /** Group accuracies weighted by the training split's group proportions. */
+  train_weighted_acc?: number;
   worst_group_acc: number;
   mask_miou?: number;
   train_seconds: number;
+  /** The whole `node train.js` invocation, start to exit. */
+  wall_seconds?: number;
 }
 
 /** What one invocation (or a merge) writes to bench/results/*.json. */
@@ -38,6 +43,8 @@ interface ResultFile {
   quick: boolean;
   extra: string[];
   adapter: string;
+  /** What train.js trained on (its `data` line). */
+  data?: string;
   results: Record<string, RunResult[]>;
 }
 
@@ -54,9 +61,10 @@ function writeAtomic(path: string, text: string): void {
   renameSync(`${path}.tmp`, path);
 }
 
-function runOnce(c: Config, seed: number, passArgs: string[]): Promise<RunResult & { adapter: string }> {
-  const args = ['train.js', ...c.args, '--seed', String(seed), '--json', '--no-pictures', '--out', 'runs/bench', '--name', `${c.id}-seed${seed}-${Date.now()}`, ...passArgs];
+function runOnce(c: Config, seed: number, passArgs: string[]): Promise<RunResult & { adapter: string; data?: string }> {
+  const args = ['train.js', ...c.args, '--seed', String(seed), '--json', '--out', 'runs/bench', '--name', `${c.id}-seed${seed}-${Date.now()}`, ...passArgs];
   process.stderr.write(`bench: node ${args.join(' ')}\n`);
+  const t0 = performance.now();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -64,7 +72,10 @@ function runOnce(c: Config, seed: number, passArgs: string[]): Promise<RunResult
     child.on('close', (code) => {
       if (code !== 0) return reject(new Error(`${c.id} seed ${seed}: train.js exited with ${code}`));
       const m = JSON.parse(out.trim().split('\n').at(-1)!);
-      resolve({ seed, avg_acc: m.test.avg_acc, worst_group_acc: m.test.worst_group_acc, mask_miou: m.test.mask_miou, train_seconds: m.train_seconds, adapter: m.adapter });
+      resolve({
+        seed, avg_acc: m.test.avg_acc, train_weighted_acc: m.test.train_weighted_acc, worst_group_acc: m.test.worst_group_acc, mask_miou: m.test.mask_miou,
+        train_seconds: m.train_seconds, wall_seconds: (performance.now() - t0) / 1000, adapter: m.adapter, data: m.data,
+      });
     });
   });
 }
@@ -89,14 +100,16 @@ function seedList(seeds: number[]): string {
 function tableOf(f: ResultFile): string {
   const rows = CONFIGS.filter((c) => f.results[c.id]?.length).map((c) => {
     const r = f.results[c.id]!;
-    return `| ${c.label} | ${seedList(r.map((x) => x.seed))} | ${fmt(r.map((x) => x.avg_acc))} | ${fmt(r.map((x) => x.worst_group_acc))} | ${fmt(r.map((x) => x.mask_miou))} | ${stats(r.map((x) => x.train_seconds)).mean.toFixed(0)} |`;
+    const wall = r.every((x) => x.wall_seconds !== undefined) ? stats(r.map((x) => x.wall_seconds!)).mean.toFixed(0) : '–';
+    return `| ${c.label} | ${seedList(r.map((x) => x.seed))} | ${fmt(r.map((x) => x.avg_acc))} | ${fmt(r.map((x) => x.train_weighted_acc))} | ${fmt(r.map((x) => x.worst_group_acc))} | ${fmt(r.map((x) => x.mask_miou))} | ${stats(r.map((x) => x.train_seconds)).mean.toFixed(0)} | ${wall} |`;
   });
   return [
-    `Embedded synthetic benchmark, test split${f.quick ? ', quick settings' : ', default flags'}${f.extra.length ? ` plus \`${f.extra.join(' ')}\`` : ''}; ${f.date}, ${f.adapter}.`,
-    'Accuracy and mIoU in %, mean ± std over seeds; mIoU is the iFAM hard mask or the relevance map (thresholded at its mean) against the ground-truth object.',
+    `${f.data ?? 'Embedded synthetic benchmark'}; test split${f.quick ? ', quick settings' : ', default flags'}${f.extra.length ? ` plus \`${f.extra.join(' ')}\`` : ''}; ${f.date}, ${f.adapter}.`,
+    'Accuracy and mIoU in %, mean ± std over seeds. Average: over the balanced test set, and weighted by the training groups\' proportions (as Waterbirds papers report it); ' +
+      'mIoU: the iFAM hard mask, or the relevance map thresholded at its mean, against the object\'s silhouette; train s: training alone, wall s: the whole `node train.js` run.',
     '',
-    '| method | seeds | average accuracy | worst-group accuracy | map mIoU | train s |',
-    '|---|---|---|---|---|---|',
+    '| method | seeds | average accuracy | train-weighted average | worst-group accuracy | map mIoU | train s | wall s |',
+    '|---|---|---|---|---|---|---|---|',
     ...rows,
   ].join('\n');
 }
@@ -105,9 +118,10 @@ function tableOf(f: ResultFile): string {
 function merge(paths: string[]): ResultFile {
   const files = paths.map((p) => ({ p, f: JSON.parse(readFileSync(p, 'utf8')) as ResultFile }));
   const first = files[0]!.f;
-  const out: ResultFile = { date: first.date, quick: first.quick, extra: first.extra, adapter: first.adapter, results: {} };
+  const out: ResultFile = { date: first.date, quick: first.quick, extra: first.extra, adapter: first.adapter, data: first.data, results: {} };
   for (const { p, f } of files) {
     if (f.quick !== first.quick || f.extra.join(' ') !== first.extra.join(' ')) throw new Error(`merge: ${p} was run with other settings (quick ${f.quick}, extra "${f.extra.join(' ')}") than ${files[0]!.p}`);
+    if (f.data !== first.data) throw new Error(`merge: ${p} trained on "${f.data}", ${files[0]!.p} on "${first.data}"`);
     if (f.adapter !== first.adapter) throw new Error(`merge: ${p} ran on "${f.adapter}", ${files[0]!.p} on "${first.adapter}"; figures from different adapters do not average`);
     if (f.date > out.date) out.date = f.date;
     for (const [id, runs] of Object.entries(f.results)) {
@@ -156,8 +170,9 @@ if (argv.includes('--merge')) {
   for (const c of CONFIGS.filter((k) => methods.includes(k.id))) {
     f.results[c.id] = [];
     for (let s = firstSeed; s < firstSeed + seeds; s++) {
-      const { adapter, ...r } = await runOnce(c, s, [...quickArgs, ...extra]);
+      const { adapter, data, ...r } = await runOnce(c, s, [...quickArgs, ...extra]);
       f.adapter = adapter ?? f.adapter;
+      f.data = data ?? f.data;
       f.results[c.id]!.push(r);
     }
   }

@@ -217,6 +217,43 @@ it('engine ops in the page (matmul, softmax, layerNorm, ViT attention, a backwar
   names.forEach((what, i) => assertClose(inPage[i]!, inNode[i]!, { atol: 1e-5, rtol: 1e-5, what: `${what}: page vs Node` }));
 });
 
+it('the page composes the benchmark\'s images bit for bit as Node does, from the objects the demo ships', async () => {
+  // Per split and image size, one FNV-1a hash per image over its float bits and its mask's:
+  // written once, run on both sides (Node from Fashion-MNIST itself, the page from web/data/).
+  const compose = (wf: typeof webfam, sources: Record<string, webfam.data.FashionMnist | webfam.data.SampleObjects>) => {
+    const hashes: Record<string, number[]> = {};
+    for (const split of ['train', 'val', 'test'] as const) {
+      for (const S of [32, 48]) {
+        const ds = wf.data.fashionBenchmark({ split, source: sources[split]!, size: 64, imageSize: S });
+        const list: number[] = [];
+        for (let i = 0; i < ds.length; i++) {
+          const s = ds.get(i);
+          let h = 0x811c9dc5;
+          for (const arr of [s.image, s.mask!]) {
+            for (const w of new Uint32Array(arr.buffer, arr.byteOffset, arr.length)) h = Math.imul(h ^ w, 0x01000193) >>> 0;
+          }
+          list.push(h, s.label, s.place);
+        }
+        hashes[`${split} ${S} px`] = list;
+      }
+    }
+    return hashes;
+  };
+  const full = await data.loadFashionMnist();
+  const inNode = compose(webfam, { train: full, val: full, test: full });
+  const inPage = await page!.evaluate(async ({ fn }) => {
+    const spec = '/webfam.js';
+    const wf = await import(spec);
+    const sources: Record<string, unknown> = {};
+    for (const split of ['train', 'val', 'test']) sources[split] = await wf.data.fetchSampleObjects(`/data/fashion-${split}-images.idx.gz`, `/data/fashion-${split}-labels.idx.gz`);
+    // eslint-disable-next-line no-new-func
+    return (new Function('return ' + fn)())(wf, sources);
+  }, { fn: compose.toString() });
+  for (const key of Object.keys(inNode)) assert.equal(inPage[key], inNode[key], `${key}: page vs Node`);
+  const sample = await page!.evaluate(() => (globalThis as unknown as { webfamDemo: { state: { image: { source: string } } } }).webfamDemo.state.image.source);
+  assert.match(sample, /^test image #\d+$/, 'the page starts on one of the benchmark\'s test images');
+});
+
 let uploaded: Float32Array | null = null;
 let partsOff: number[] = [];
 
@@ -227,7 +264,7 @@ it('the demo classifies an uploaded image with Node\'s probabilities and shows i
   // A held-out image whose mask keeps a few patches and loses some when one part is switched off
   // (another part may take over a switched-off part's patches, so this is searched for in Node;
   // failing that, every part goes off, which empties the mask).
-  const test = data.syntheticDataset({ split: 'test', size: 48, imageSize: S, seed: 0 });
+  const test = data.fashionBenchmark({ split: 'test', source: await data.loadFashionMnist(), size: 48, imageSize: S, seed: 0 });
   const K = ck.spec.ifam!.parts;
   let pick = -1, fallback = -1;
   for (let i = 0; i < test.length && pick < 0; i++) {

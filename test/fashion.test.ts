@@ -4,8 +4,8 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
-  fashionBenchmark, fashionScene, renderFashion, silhouette, loadFashionMnist, groupCounts, FASHION_MNIST_DIR, OBJECT_SIDE,
-  type FashionMnist,
+  fashionBenchmark, fashionScene, renderFashion, silhouette, loadFashionMnist, groupCounts, sampleObjects, encodeObjects,
+  objectImagesFromIdx, parseIdx, encodeIdx, FASHION_MNIST_DIR, OBJECT_SIDE, type FashionMnist,
 } from '../src/data/index.js';
 
 let cached: Promise<FashionMnist> | null = null;
@@ -171,6 +171,37 @@ test('fashion: the tint carries no class signal, and every image is in [0, 1]', 
     const img = ds.get(i).image;
     assert.ok(img.every((v) => v >= 0 && v <= 1), `image ${i} in [0, 1]`);
   }
+});
+
+test('fashion: a split\'s objects in sample order (what the demo ships) compose exactly the same images', async () => {
+  const src = await source();
+  for (const split of ['train', 'val', 'test'] as const) {
+    const full = fashionBenchmark({ split, source: src });
+    const files = encodeObjects(sampleObjects(full, 24));
+    const objects = objectImagesFromIdx(parseIdx(files.images), parseIdx(files.labels), split);
+    const subset = fashionBenchmark({ split, source: { inSampleOrder: objects }, size: 24 });
+    for (let i = 0; i < 24; i++) {
+      assert.equal(subset.get(i).image, full.get(i).image, `${split} image ${i}`);
+      assert.equal(subset.get(i).mask, full.get(i).mask, `${split} mask ${i}`);
+    }
+    assert.throws(() => fashionBenchmark({ split, source: { inSampleOrder: objects }, size: 25 }), /needs as many objects, the sample-order source has 24/);
+    const swapped = { ...objects, labels: objects.labels.map((y, i) => (i === 3 ? objects.labels[0]! : y)) };
+    assert.throws(() => fashionBenchmark({ split, source: { inSampleOrder: swapped }, size: 24 }), /object 3 of the sample-order source is a sneaker, sample 3 is a ankle-boot/);
+  }
+});
+
+test('fashion: a missing or malformed data folder names the file and how to get it', async () => {
+  try {
+    await loadFashionMnist('/nonexistent');
+    assert.unreachable('no error');
+  } catch (e) {
+    assert.match((e as Error).message, /\/nonexistent\/train-images-idx3-ubyte\[\.gz\] not found; install it with `apt-get install dataset-fashion-mnist`/);
+    assert.match((e as Error).message, /--benchmark synthetic/);
+  }
+  const images = parseIdx(encodeIdx({ dtype: 'uint8', shape: [2, 28, 28], data: new Uint8Array(2 * 784) }));
+  assert.throws(() => objectImagesFromIdx(images, parseIdx(encodeIdx({ dtype: 'uint8', shape: [3], data: [0, 1, 2] })), 'x'), /labels must be a uint8 array of shape \[2\]/);
+  assert.throws(() => objectImagesFromIdx(images, parseIdx(encodeIdx({ dtype: 'uint8', shape: [2], data: [0, 10] })), 'x'), /label 10 of image 1 is not a Fashion-MNIST class/);
+  assert.throws(() => objectImagesFromIdx(parseIdx(encodeIdx({ dtype: 'uint8', shape: [2, 27, 28], data: new Uint8Array(2 * 27 * 28) })), images, 'x'), /shape \[n, 28, 28\]/);
 });
 
 test.run();

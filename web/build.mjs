@@ -1,6 +1,6 @@
 // Builds the demo page into dist/web/, a static site: webfam.js (the library's browser bundle, the
 // same build as dist/browser/webfam.js), main.js (the page, importing ./webfam.js), the HTML and
-// CSS, and the demo checkpoints. Node-only code reaching the library bundle fails the build.
+// CSS, the demo checkpoints and the benchmark objects of web/data/. Node-only code reaching the library bundle fails the build.
 // `node web/build.mjs` builds and prints the bundle sizes (minified, and gzipped).
 import { build } from 'esbuild';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, existsSync } from 'node:fs';
@@ -59,6 +59,9 @@ export async function buildDemo({ outdir = 'dist/web' } = {}) {
   const ckptDir = join(root, 'web', 'checkpoints');
   const checkpoints = existsSync(ckptDir) ? readdirSync(ckptDir).filter((f) => f.endsWith('.safetensors')) : [];
   for (const f of checkpoints) copyFileSync(join(ckptDir, f), join(out, 'checkpoints', f));
+  // The benchmark objects the page composes its sample and training images from (web/data/README.md).
+  mkdirSync(join(out, 'data'), { recursive: true });
+  for (const f of readdirSync(join(root, 'web', 'data')).filter((n) => n.endsWith('.idx.gz'))) copyFileSync(join(root, 'web', 'data', f), join(out, 'data', f));
   return { outdir: out, library: sizes(join(out, 'webfam.js')), page: sizes(join(out, 'main.js')), checkpoints };
 }
 

@@ -1,6 +1,6 @@
 // Pictures for the page: user files decoded to RGB (PNGs by webfam's own decoder, so the pixels are
 // exactly the ones Node reads; other formats by the browser), centre-cropped and resampled to the
-// model's input size, and generated test images of the embedded benchmark, one per group.
+// model's input size, and the benchmark's own test images, composed in the page, one group at a time.
 import { data } from '../src/index.js';
 
 type RasterImage = data.RasterImage;
@@ -63,15 +63,21 @@ export function toModelInput(img: RasterImage, S: number): Float32Array {
   return out;
 }
 
-/** Cycles through the test split's images of each group. */
+/** The demo's share of the benchmark: a split's first objects, in sample order (web/data/, see its README). */
+export function fetchDemoObjects(split: 'train' | 'val' | 'test'): Promise<data.SampleObjects> {
+  const url = (kind: string) => new URL(`data/fashion-${split}-${kind}.idx.gz`, location.href);
+  return data.fetchSampleObjects(url('images'), url('labels'));
+}
+
+/** Cycles through the benchmark's test images of each group. */
 export class BenchmarkSamples {
   private readonly byGroup: number[][];
   private readonly next: number[];
-  private readonly ds: data.SyntheticDataset;
+  private readonly ds: data.FashionBenchmark;
 
-  constructor(readonly imageSize: number) {
-    // The same generator as train.js's test split (seed 0), so these are held-out images.
-    this.ds = data.syntheticDataset({ split: 'test', size: 64, imageSize, seed: 0 });
+  constructor(objects: data.SampleObjects, readonly imageSize: number) {
+    // train.js's test split (data seed 0): these are its first test images, held out from training.
+    this.ds = data.fashionBenchmark({ split: 'test', source: objects, size: objects.inSampleOrder.count, imageSize, seed: 0 });
     this.byGroup = this.ds.groupNames.map(() => []);
     for (let i = 0; i < this.ds.length; i++) {
       const { label, place } = this.ds.labelOf(i);

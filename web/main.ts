@@ -1,9 +1,9 @@
 // The demo page: pick a checkpoint and an image, see the prediction with iFAM's hard mask and part
 // maps (or a baseline's relevance map), switch parts off, and train a tiny model in the page.
 // `window.webfamDemo` exposes the page's state for the browser tests.
-import { init } from '../src/index.js';
+import { data, init } from '../src/index.js';
 import { describe, loadCheckpoint, partCount, predict, type Checkpoint, type Prediction } from './model.js';
-import { BenchmarkSamples, decodeImageFile, toModelInput, type ModelImage } from './images.js';
+import { BenchmarkSamples, decodeImageFile, fetchDemoObjects, toModelInput, type ModelImage } from './images.js';
 import { cssColour, displayImage, drawCurves, maskPicture, partColour, partMapPicture, partShares, partsPicture, putRaster, relevancePicture, type CurvePoint } from './draw.js';
 import { trainTiny, type TrainMethod } from './train.js';
 
@@ -23,12 +23,14 @@ interface DemoState {
   /** Predictions shown so far (tests wait for it to grow). */
   predictions: number;
   samples: BenchmarkSamples | null;
+  /** The benchmark's test objects the sample images are composed from. */
+  testObjects: data.SampleObjects | null;
   lastError: string;
 }
 
 const state: DemoState = {
   status: 'starting', checkpoint: null, checkpointName: '', image: null, disabled: new Set(), prediction: null,
-  predictions: 0, samples: null, lastError: '',
+  predictions: 0, samples: null, testObjects: null, lastError: '',
 };
 
 function setStatus(s: DemoState['status']): void {
@@ -102,7 +104,7 @@ function setCheckpoint(ck: Checkpoint, name: string): void {
   buildPartToggles(ck);
   const S = ck.spec.vit.imageSize;
   if (!state.samples || state.samples.imageSize !== S) {
-    state.samples = new BenchmarkSamples(S);
+    state.samples = new BenchmarkSamples(state.testObjects!, S);
     buildSampleButtons(state.samples);
   }
   // Keep the picture if it fits the new model; otherwise start from a generated one.
@@ -287,6 +289,8 @@ function render(ck: Checkpoint, image: ModelImage, p: Prediction): void {
 
 let stopRequested = false;
 let trained: Checkpoint | null = null;
+/** The training and validation objects, fetched when training first starts. */
+let trainObjects: Promise<{ train: data.SampleObjects; val: data.SampleObjects }> | null = null;
 
 async function startTraining(): Promise<void> {
   const status = $('train-status');
@@ -313,6 +317,11 @@ async function startTraining(): Promise<void> {
   const t0 = performance.now();
   let lastEval = '';
   try {
+    trainObjects ??= Promise.all([fetchDemoObjects('train'), fetchDemoObjects('val')]).then(([train, val]) => ({ train, val }));
+    const objects = await trainObjects.catch((e: Error) => {
+      trainObjects = null;
+      throw new Error(`could not load the benchmark's training images: ${e.message}`);
+    });
     trained = await trainTiny({ method, steps, batchSize, lr }, {
       onStep(step, value) {
         loss.push({ step, value });
@@ -328,7 +337,7 @@ async function startTraining(): Promise<void> {
         redraw();
       },
       shouldStop: () => stopRequested,
-    });
+    }, objects);
     status.classList.add('ok');
     status.textContent = `Done: ${loss.length} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s${lastEval}.`;
     use.disabled = false;
@@ -401,6 +410,13 @@ async function main(): Promise<void> {
     setStatus('no-webgpu');
     showError(gpu, e);
     disableControls();
+    return;
+  }
+  try {
+    state.testObjects = await fetchDemoObjects('test');
+  } catch (e) {
+    setStatus('error');
+    showError($('model-info'), new Error(`Could not load the benchmark's test images: ${(e as Error).message}`));
     return;
   }
   const param = new URLSearchParams(location.search).get('checkpoint');

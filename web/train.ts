@@ -1,4 +1,5 @@
-// Training a tiny model in the page on the embedded benchmark: the same losses as `node train.js`
+// Training a tiny model in the page on the demo's share of the benchmark (512 training and 64
+// validation objects, composed exactly as `node train.js` composes them): the same losses as `node train.js`
 // (iFAM without the equivariance term, to keep steps short), AdamW with a cosine schedule, and a
 // balanced validation set evaluated as training goes, reported through callbacks for the plot.
 import { crossEntropy, data, noGrad, optim, tensor, tidy, vit, type Tensor } from '../src/index.js';
@@ -57,7 +58,7 @@ function batchLoss(method: TrainMethod, model: vit.IFAM | vit.VisionTransformer,
 }
 
 /** Average and worst-group accuracy on the balanced validation images. */
-async function evaluate(method: TrainMethod, model: vit.IFAM | vit.VisionTransformer, val: data.SyntheticDataset): Promise<{ accuracy: number; worstGroup: number }> {
+async function evaluate(method: TrainMethod, model: vit.IFAM | vit.VisionTransformer, val: data.FashionBenchmark): Promise<{ accuracy: number; worstGroup: number }> {
   model.eval();
   const b = val.batch(Array.from({ length: val.length }, (_, i) => i), NORMALIZE);
   const logits = tidy(() => noGrad(() => {
@@ -78,10 +79,13 @@ async function evaluate(method: TrainMethod, model: vit.IFAM | vit.VisionTransfo
 }
 
 /** Trains a fresh tiny model; resolves with it as a checkpoint the page can classify with. */
-export async function trainTiny(cfg: TrainConfig, cb: TrainCallbacks): Promise<Checkpoint> {
+export async function trainTiny(cfg: TrainConfig, cb: TrainCallbacks, objects: { train: data.SampleObjects; val: data.SampleObjects }): Promise<Checkpoint> {
   const { spec, model } = buildTinyModel(cfg.method);
-  const train = data.syntheticDataset({ split: 'train', size: Math.max(cfg.batchSize, Math.min(2000, cfg.steps * cfg.batchSize)), imageSize: IMAGE_SIZE, seed: 0 });
-  const val = data.syntheticDataset({ split: 'val', size: VAL_SIZE, imageSize: IMAGE_SIZE, seed: 0 });
+  const available = objects.train.inSampleOrder.count;
+  const size = Math.min(available, Math.max(cfg.batchSize, cfg.steps * cfg.batchSize));
+  if (size < cfg.batchSize) throw new Error(`a batch of ${cfg.batchSize} needs that many images; the page has ${available}`);
+  const train = data.fashionBenchmark({ split: 'train', source: objects.train, size, imageSize: IMAGE_SIZE, seed: 0 });
+  const val = data.fashionBenchmark({ split: 'val', source: objects.val, size: Math.min(VAL_SIZE, objects.val.inSampleOrder.count), imageSize: IMAGE_SIZE, seed: 0 });
   const loader = new data.DataLoader(train, { batchSize: cfg.batchSize, shuffle: true, seed: 0, dropLast: true, normalize: NORMALIZE, augment: { flip: true } });
   const opt = new optim.AdamW(model.parameters(), { lr: cfg.lr, weightDecay: 0.05 });
   const schedule = optim.cosineSchedule({ baseLr: cfg.lr, totalSteps: cfg.steps, warmupSteps: Math.min(cfg.steps, Math.ceil(cfg.steps / 10)), minLr: cfg.lr * 0.01 });

@@ -5,7 +5,7 @@
 // ground-truth mask. In training the place agrees with the class in `agreement` of the images;
 // val and test have the four groups balanced; test objects come from Fashion-MNIST's own test
 // set. Composition is pure TS over a counter-based RNG, so Node and browsers make the same pixels.
-import { readIdx, readIdxFile, IdxError, type IdxArray } from '../io/idx.js';
+import { encodeIdx, fetchIdx, readIdxFile, IdxError, type IdxArray } from '../io/idx.js';
 import { nodeModule } from '../io/node.js';
 import { backgroundColour, hsv, PLACES, randomBackground, type Background, type RGB } from './backgrounds.js';
 import { assembleBatch, correlatedGroup, groupNamesOf, type Batch, type ImageDataset, type NormalizeOption, type Sample } from './dataset.js';
@@ -80,18 +80,18 @@ export async function loadFashionMnist(dir = FASHION_MNIST_DIR): Promise<Fashion
 export async function fetchFashionMnist(baseUrl: string, opts: { suffix?: string } = {}): Promise<FashionMnist> {
   const suffix = opts.suffix ?? '.gz';
   const base = baseUrl.endsWith('/') ? baseUrl : `${baseUrl}/`;
-  const get = async (name: string) => {
-    const url = `${base}${name}${suffix}`;
-    const res = await fetch(url);
-    if (!res.ok) throw new IdxError(`${url}: HTTP ${res.status}`);
-    return readIdx(new Uint8Array(await res.arrayBuffer()), url);
-  };
   const load = async (set: 'train' | 'test') => {
-    const [img, lab] = await Promise.all(FILES[set].map(get));
+    const [img, lab] = await Promise.all(FILES[set].map((name) => fetchIdx(`${base}${name}${suffix}`)));
     return objectImagesFromIdx(img!, lab!, base);
   };
   const [train, test] = await Promise.all([load('train'), load('test')]);
   return { train, test };
+}
+
+/** Fetches sample-order objects written by encodeObjects (e.g. the demo page's `data/fashion-test-*.idx.gz`). */
+export async function fetchSampleObjects(imagesUrl: string | URL, labelsUrl: string | URL): Promise<SampleObjects> {
+  const [images, labels] = await Promise.all([fetchIdx(imagesUrl), fetchIdx(labelsUrl)]);
+  return { inSampleOrder: objectImagesFromIdx(images, labels, String(imagesUrl)) };
 }
 
 // ------------------------------------------------------------------ one image
@@ -214,10 +214,19 @@ export function renderFashion(scene: FashionScene, object: Uint8Array, S: number
 
 // ------------------------------------------------------------------ the data set
 
+/**
+ * The objects of a split's first samples, in sample order (sample i uses object i): what
+ * `sampleObjects` extracts and the demo page ships, so a page makes the benchmark's images without
+ * Fashion-MNIST's 30 MB.
+ */
+export interface SampleObjects {
+  inSampleOrder: ObjectImages;
+}
+
 export interface FashionBenchmarkOptions {
   split: FashionSplit;
-  /** Fashion-MNIST (loadFashionMnist in Node, fetchFashionMnist in a browser). */
-  source: FashionMnist;
+  /** Fashion-MNIST (loadFashionMnist in Node, fetchFashionMnist in a browser), or a split's objects in sample order. */
+  source: FashionMnist | SampleObjects;
   /** Number of images (default: train 2048, val 400, test 1000). */
   size?: number;
   /** Side S of the square images (default 32). */
@@ -250,8 +259,8 @@ export class FashionBenchmark implements ImageDataset {
   readonly groupNames: readonly string[];
   readonly hasMasks = true;
   private readonly objects: ObjectImages;
-  /** Per class, the source indices in this split's order. */
-  private readonly pools: [Int32Array, Int32Array];
+  /** Per class, the source indices in this split's order (null: the source is in sample order). */
+  private readonly pools: [Int32Array, Int32Array] | null;
   private readonly cache: ({ image: Float32Array; mask: Float32Array } | undefined)[] | null;
 
   constructor(opts: FashionBenchmarkOptions) {
@@ -270,14 +279,24 @@ export class FashionBenchmark implements ImageDataset {
     if (this.classes.length !== 2 || ids.some((k) => k < 0) || ids[0] === ids[1]) {
       throw new Error(`fashionBenchmark: classes must be two different Fashion-MNIST classes (${FASHION_CLASSES.join(', ')}), got [${this.classes.join(', ')}]`);
     }
-    this.objects = split === 'test' ? opts.source.test : opts.source.train;
-    this.pools = [0, 1].map((c) => classPool(this.objects, ids[c]!, this.seed, split === 'test' ? 1 : 0)) as [Int32Array, Int32Array];
-    for (const c of [0, 1]) {
-      const needed = Math.ceil((this.length - c) / 2);
-      if (needed > this.pools[c]!.length) {
-        const from = split === 'test' ? "Fashion-MNIST's test set" : "Fashion-MNIST's training set (shared by train and val)";
-        throw new Error(`fashionBenchmark: ${split} needs ${needed} "${this.classes[c]}" images, ${from} has ${this.pools[c]!.length}`);
+    if ('inSampleOrder' in opts.source) {
+      this.objects = opts.source.inSampleOrder;
+      this.pools = null;
+      if (this.length > this.objects.count) throw new Error(`fashionBenchmark: ${split} of ${this.length} images needs as many objects, the sample-order source has ${this.objects.count}`);
+      for (let i = 0; i < this.length; i++) {
+        if (this.objects.labels[i] !== ids[i & 1]) throw new Error(`fashionBenchmark: object ${i} of the sample-order source is a ${FASHION_CLASSES[this.objects.labels[i]!] ?? '?'}, sample ${i} is a ${this.classes[i & 1]}`);
       }
+    } else {
+      this.objects = split === 'test' ? opts.source.test : opts.source.train;
+      const pools = [0, 1].map((c) => classPool(this.objects, ids[c]!, this.seed, split === 'test' ? 1 : 0)) as [Int32Array, Int32Array];
+      for (const c of [0, 1]) {
+        const needed = Math.ceil((this.length - c) / 2);
+        if (needed > pools[c].length) {
+          const from = split === 'test' ? "Fashion-MNIST's test set" : "Fashion-MNIST's training set (shared by train and val)";
+          throw new Error(`fashionBenchmark: ${split} needs ${needed} "${this.classes[c]}" images, ${from} has ${pools[c].length}`);
+        }
+      }
+      this.pools = pools;
     }
     this.classNames = [...this.classes];
     this.groupNames = groupNamesOf(this.classNames, this.placeNames);
@@ -295,11 +314,12 @@ export class FashionBenchmark implements ImageDataset {
     return fashionScene(this.seed, this.split, i, this.agreement);
   }
 
-  /** Index of sample i's object in Fashion-MNIST's training set (train, val) or test set (test). */
+  /** Index of sample i's object in Fashion-MNIST's training set (train, val) or test set (test), or in the sample-order source. */
   objectIndex(i: number): number {
     this.check(i);
+    if (!this.pools) return i;
     const label = i & 1, k = i >> 1;
-    const pool = this.pools[label]!;
+    const pool = this.pools[label];
     return this.split === 'val' ? pool[pool.length - 1 - k]! : pool[k]!;
   }
 
@@ -329,6 +349,25 @@ export class FashionBenchmark implements ImageDataset {
   private check(i: number): void {
     if (!Number.isInteger(i) || i < 0 || i >= this.length) throw new RangeError(`fashion ${this.split}: index ${i} outside [0, ${this.length})`);
   }
+}
+
+/** The objects of samples 0..count−1 of a split, in sample order (see SampleObjects). */
+export function sampleObjects(ds: FashionBenchmark, count = ds.length): ObjectImages {
+  const n = OBJECT_SIDE * OBJECT_SIDE;
+  const pixels = new Uint8Array(count * n), labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    pixels.set(ds.object(i), i * n);
+    labels[i] = FASHION_CLASSES.indexOf(ds.classes[i & 1]!);
+  }
+  return { count, pixels, labels };
+}
+
+/** Sample-order objects as two IDX files' bytes (images [n, 28, 28], labels [n]). */
+export function encodeObjects(objects: ObjectImages): { images: Uint8Array; labels: Uint8Array } {
+  return {
+    images: encodeIdx({ dtype: 'uint8', shape: [objects.count, OBJECT_SIDE, OBJECT_SIDE], data: objects.pixels }),
+    labels: encodeIdx({ dtype: 'uint8', shape: [objects.count], data: objects.labels }),
+  };
 }
 
 /** The source indices of class `label`, in an order fixed by (seed, set). */

@@ -123,6 +123,15 @@ export async function readIdx(bytes: Uint8Array, where = 'IDX', maxBytes = IDX_M
   return parseIdx(gz ? await gunzip(bytes, where, maxBytes) : bytes, where);
 }
 
+/** Fetches and parses an IDX file (optionally .gz) from a URL (browsers, and Node's fetch). */
+export async function fetchIdx(url: string | URL, maxBytes = IDX_MAX_BYTES): Promise<IdxArray> {
+  const res = await fetch(url);
+  if (!res.ok) fail(String(url), `HTTP ${res.status} ${res.statusText}`);
+  const length = Number(res.headers.get('content-length') ?? NaN);
+  if (length > maxBytes) fail(String(url), `${length} bytes is over the ${maxBytes}-byte limit`);
+  return readIdx(new Uint8Array(await res.arrayBuffer()), String(url), maxBytes);
+}
+
 /** Reads an IDX file (optionally .gz) from disk (Node). Only regular files, size checked first. */
 export async function readIdxFile(path: string, maxBytes = IDX_MAX_BYTES): Promise<IdxArray> {
   const fs = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises', 'reading IDX files', 'in a browser fetch the bytes and call readIdx');

@@ -1,4 +1,4 @@
-// Fused masked attention (METHOD.md): a_ij = m_j·exp(s_ij) / Σ_k m_k·exp(s_ik), s = q·k·scale,
+// Fused masked attention (docs/methods.md): a_ij = m_j·exp(s_ij) / Σ_k m_k·exp(s_ik), s = q·k·scale,
 // out = a·v — forward with an online softmax (no T×T matrix in memory) and a FlashAttention-2
 // style backward that also produces ∂L/∂m, finite where m_j = 0:
 //   ∂L/∂m_j = Σ_i exp(s_ij − lse_i) · (dO_i·v_j − D_i),   D_i = dO_i·O_i,

@@ -452,7 +452,7 @@ async function train(args: ParsedArgs, adapter: AdapterDescription): Promise<num
     const epochs = phases.reduce((a, p) => a + p.epochs, 0);
     Object.assign(finalMetrics, {
       method, epochs, train_seconds: prog.trainSeconds, img_per_s: prog.imagesSeen / Math.max(1e-9, prog.trainSeconds),
-      steps: prog.globalStep, run_dir: dir, adapter: adapter.description,
+      steps: prog.globalStep, run_dir: dir, adapter: adapter.description, data: data.description,
       ...(method === 'ifam' ? { joint_grad: args['joint-grad'] } : {}),
       val: (args.select !== 'last' && prog.best ? prog.history[prog.best.epoch - 1] : prog.history.at(-1)) ?? null,
       ...(args.select !== 'last' && prog.best ? { selected: { by: args.select, epoch: prog.best.epoch, checkpoint: bestPath } } : {}),

@@ -1,4 +1,4 @@
-// iFAM (METHOD.md, method A): stage 1 discovers parts on the full image, a Gumbel-softmax
+// iFAM (docs/methods.md, method A): stage 1 discovers parts on the full image, a Gumbel-softmax
 // straight-through hard mask keeps the task-relevant patches, stage 2 is a ViT in which no token
 // attends to a masked patch. The mask's gradient flows from stage 2 into stage 1 through the
 // fused attention's ∂/∂keyMask unless `jointGrad` is off (the authors' code cuts it).
@@ -24,7 +24,7 @@ export interface IFAMOptions {
   partDropout: number;
   /** Let stage 2's loss reach stage 1 through the mask. */
   jointGrad: boolean;
-  /** Multiplies the mask gradient stage 2 sends into stage 1 (1 = as METHOD.md states). */
+  /** Multiplies the mask gradient stage 2 sends into stage 1 (1 = as docs/methods.md states). */
   jointGradScale: number;
 }
 

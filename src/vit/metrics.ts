@@ -46,7 +46,7 @@ export class SegmentationMeter {
 
   /**
    * `map` holds scores for one image (any range); `gt` the mask (nonzero = object), same length.
-   * `threshold` defaults to the map's mean (METHOD.md); binary masks pass 0.5.
+   * `threshold` defaults to the map's mean (docs/methods.md); binary masks pass 0.5.
    */
   add(map: ArrayLike<number>, gt: ArrayLike<number>, threshold?: number): void {
     if (map.length !== gt.length) throw new Error(`SegmentationMeter: map has ${map.length} pixels, mask ${gt.length}`);

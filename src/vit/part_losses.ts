@@ -1,5 +1,5 @@
 // iFAM's part-discovery losses on the stage-1 part maps A [B, K+1, h, w] (background last),
-// each as METHOD.md states it, composed from engine ops so autograd differentiates them.
+// each as docs/methods.md states it, composed from engine ops so autograd differentiates them.
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { avgPool2d, affineGrid, gridSample } from '../tensor/ops/image.js';
@@ -108,7 +108,7 @@ export interface PartLossWeights {
 }
 
 /**
- * The authors' weights (METHOD.md). `node train.js` trains from scratch on an 8×8 patch grid and
+ * The authors' weights (docs/methods.md). `node train.js` trains from scratch on an 8×8 patch grid and
  * lowers total variation to 0.2 there (see its --w-tv help and the README).
  */
 export const DEFAULT_PART_LOSS_WEIGHTS: PartLossWeights = {
