@@ -83,6 +83,36 @@ for (const method of ['baseline', 'ifam', 'robustvit']) {
   });
 }
 
+test('the default benchmark is learnable: a short run on balanced groups ends well above chance', async () => {
+  // 128 steps of the small test model; 200 balanced test images, so chance is 50% ± 3.5.
+  const r = await trainJs(['--method', 'baseline', '--agreement', '0.5', '--model', 'webfam_test', '--train-size', '1024', '--epochs', '2',
+    '--val-size', '40', '--test-size', '200', '--out', out, '--quiet', '--no-pictures', '--json', '--name', 'learns']);
+  assert.is(r.code, 0, r.stderr);
+  const m = lastJson(r);
+  assert.match(m.data, /^Fashion-MNIST sneaker vs ankle-boot on land\/water/);
+  assert.ok(m.test.avg_acc > 0.65, `test accuracy ${m.test.avg_acc} after training on balanced groups`);
+  assert.ok(m.test.train_weighted_acc > 0 && m.test.train_weighted_acc <= 1, 'the train-weighted average is reported');
+});
+
+test('without Fashion-MNIST the run stops, saying how to install it or to pick the synthetic benchmark', async () => {
+  const r = await trainJs(['--fashion-dir', '/nonexistent/fashion', ...TINY, '--name', 'nodata']);
+  assert.is(r.code, 2, r.stderr);
+  const line = r.stderr.trim().split('\n').at(-1)!;
+  assert.match(line, /^train\.js: the default benchmark needs Fashion-MNIST: .*\/nonexistent\/fashion\/train-images-idx3-ubyte\[\.gz\] not found/);
+  assert.match(line, /apt-get install dataset-fashion-mnist/);
+  assert.match(line, /--benchmark synthetic/);
+  assert.not.ok(existsSync(join(out, 'nodata', 'checkpoint.safetensors')));
+  const bad = await trainJs(['--classes', 'sneaker,boot', ...TINY, '--name', 'badclass']);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /--classes needs two different Fashion-MNIST classes .*"boot" is not one/);
+  const both = await trainJs(['--benchmark', 'synthetic', '--data', '/tmp', ...TINY, '--name', 'both']);
+  assert.is(both.code, 2);
+  assert.match(both.stderr, /--benchmark and --data exclude each other/);
+  const big = await trainJs([...TINY, '--test-size', '5000', '--name', 'bigtest']);
+  assert.is(big.code, 2);
+  assert.match(big.stderr, /--test-size 5000: test needs 2500 "sneaker" images, Fashion-MNIST's test set has 1000/);
+});
+
 test('--select val-worst tests the epoch with the best validation worst-group accuracy, kept as best.safetensors', async () => {
   const r = await trainJs(['--method', 'baseline', '--name', 'select', '--select', 'val-worst', '--seed', '1', '--json', ...TINY, '--epochs', '3', '--no-pictures']);
   assert.is(r.code, 0, r.stderr);
