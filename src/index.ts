@@ -1,4 +1,7 @@
 // webfam's public API: `import { init, tensor, nn, optim } from 'webfam'`.
+// The declarations name WebGPU's types (GPUBuffer, ...); this reference, kept in dist/types/index.d.ts
+// (preserve), makes a consumer's TypeScript load them from @webgpu/types, a dependency of webfam.
+/// <reference types="@webgpu/types" preserve="true" />
 export { init, shutdown, adapterInfo, isInitialized, type InitOptions, type AdapterDescription } from './tensor/device.js';
 export { Tensor, tensor, tidy, type TensorOptions } from './tensor/tensor.js';
 export { ShapeError } from './tensor/shape.js';

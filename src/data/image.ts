@@ -1,6 +1,7 @@
 // Image files to [3,S,S] floats: JPEG/PNG decoding with sharp (Node), the crop geometry shared by
 // images and their masks, an anti-aliased resampler for masks (pure TS), layout conversions.
 import { decodePNG, PNGError, type RasterImage } from '../io/png.js';
+import { isMissingPackage, missingPackage } from '../io/node.js';
 
 /**
  * How a W×H picture becomes S×S:
@@ -140,7 +141,8 @@ export function loadSharp(): Promise<SharpFactory> {
       return (mod.default ?? mod) as SharpFactory;
     } catch (e) {
       sharpModule = null;
-      throw new ImageDecodeError(`decoding JPEG/PNG files needs the \`sharp\` package (npm install sharp): ${(e as Error).message}`);
+      if (isMissingPackage(e, 'sharp')) throw new ImageDecodeError(missingPackage('sharp', 'decoding JPEG/PNG files'));
+      throw new ImageDecodeError(`decoding JPEG/PNG files needs the \`sharp\` package, which is installed but failed to load: ${(e as Error).message}`);
     }
   })();
   return sharpModule;

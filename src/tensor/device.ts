@@ -1,6 +1,7 @@
 // Finds a WebGPU adapter — Dawn (npm `webgpu`) in Node, `navigator.gpu` in a browser — and owns
 // the single device webfam runs on. Everything GPU-side goes through the Runtime made here.
 import { Runtime } from './runtime.js';
+import { isMissingPackage, missingPackage } from '../io/node.js';
 
 export interface InitOptions {
   /** 'high-performance' (default) or 'low-power'. */
@@ -74,7 +75,8 @@ async function getGpu(opts: InitOptions): Promise<{ gpu: GPU; backend: AdapterDe
   try {
     mod = await import(specifier);
   } catch (e) {
-    throw new Error(`webfam: could not load the \`webgpu\` package (Dawn for Node): ${(e as Error).message}\nRun \`npm install webgpu\`.`);
+    if (isMissingPackage(e, 'webgpu')) throw new Error(`webfam: ${missingPackage('webgpu', 'running in Node (WebGPU through Dawn)')}`);
+    throw new Error(`webfam: the \`webgpu\` package (Dawn, WebGPU for Node) is installed but failed to load: ${(e as Error).message}`);
   }
   // WebGPU constants (GPUBufferUsage, GPUMapMode, ...) are globals in browsers; provide them in Node.
   for (const [k, v] of Object.entries(mod.globals)) {

@@ -7,4 +7,4 @@ export * from './part_losses.js';
 export { relevanceMap, relevanceFromAttention, relevanceLosses, DEFAULT_RELEVANCE_WEIGHTS, type RelevanceLossWeights, type RelevanceResult } from './relevance.js';
 export { groupAccuracy, SegmentationMeter, averagePrecision, type GroupAccuracy, type SegmentationScore } from './metrics.js';
 export { loadWeights, loadWeightsFrom, saveWeights, saveWeightsFile, type LoadWeightsOptions } from './weights.js';
-export { readCheckpoint, fetchCheckpoint, type Checkpoint, type ModelSpec, type Method } from './checkpoint.js';
+export { readCheckpoint, fetchCheckpoint, type Checkpoint, type CheckpointModel, type LoadedCheckpoint, type ModelSpec, type Method } from './checkpoint.js';
