@@ -41,8 +41,9 @@ if (!rest.includes('--help') && !rest.includes('-h')) {
   const needed = ['webgpu', ...(rest.some((a) => a === '--data' || a.startsWith('--data=')) ? ['sharp'] : [])];
   const missing = needed.filter((name) => !isInstalled(name));
   if (missing.length > 0) {
+    // npx needs every package in one call, so its form names all that are needed, not just the missing.
     const names = missing.map((m) => `\`${m}\``).join(' and ');
-    console.error(`webfam train: needs ${names} (optional peer dependenc${missing.length > 1 ? 'ies' : 'y'} of webfam, not installed): run \`npm install ${missing.join(' ')}\`, or without a project \`npx -p webfam ${missing.map((m) => `-p ${m} `).join('')}webfam train …\``);
+    console.error(`webfam train: needs ${names} (optional peer dependenc${missing.length > 1 ? 'ies' : 'y'} of webfam, not installed): run \`npm install ${missing.join(' ')}\`, or without a project \`npx -p webfam ${needed.map((m) => `-p ${m} `).join('')}webfam train …\``);
     process.exit(1);
   }
 }
