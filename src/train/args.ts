@@ -1,5 +1,7 @@
-// The flags of `node train.js`: one table with type, default and help for each, a parser with
-// clear errors, and the --help text generated from the same table.
+// The flags of `node train.js`: one table with type, default, bounds and help for each, a parser
+// with clear errors, the checks of which flags go together, and the --help text generated from the
+// same table.
+import { PRESETS, type PresetName } from '../vit/config.js';
 
 export type FlagType = 'int' | 'number' | 'string' | 'bool';
 
@@ -11,6 +13,11 @@ export interface FlagSpec {
   choices?: readonly string[];
   /** Shown instead of the type in --help. */
   metavar?: string;
+  /** Inclusive bounds of a number; an upper bound stops a typo from asking for unbounded memory. */
+  min?: number;
+  max?: number;
+  /** May differ from the run's own value on --resume (every other flag must stay as it was). */
+  resumable?: boolean;
 }
 
 export const FLAGS = {
@@ -18,37 +25,41 @@ export const FLAGS = {
   method: { type: 'string', default: 'ifam', choices: ['ifam', 'baseline', 'robustvit'], group: 'What to run', help: 'ifam: two-stage ViT with learned hard masks; baseline: plain ViT (ERM); robustvit: relevance-map fine-tuning of a baseline' },
   benchmark: { type: 'string', default: 'fashion', choices: ['fashion', 'synthetic'], group: 'What to run', help: 'fashion: Fashion-MNIST objects on land/water backgrounds (needs the dataset-fashion-mnist package or --fashion-dir); synthetic: embedded shapes benchmark (no download)' },
   data: { type: 'string', default: null, metavar: 'DIR', group: 'What to run', help: 'train on a Waterbirds-layout folder instead of a benchmark (metadata.csv: img_id,img_filename,y,split,place[,mask_filename])' },
-  eval: { type: 'string', default: null, metavar: 'CHECKPOINT', group: 'What to run', help: 'evaluate a saved checkpoint on the test split (with --data for a folder) and exit' },
-  resume: { type: 'bool', default: false, group: 'What to run', help: 'continue runs/<name> from its last checkpoint (optimizer, schedule and RNG state included)' },
-  'stop-after': { type: 'int', default: 0, metavar: 'EPOCHS', group: 'What to run', help: 'stop after this many epochs of this invocation, saving a checkpoint as Ctrl-C does (0 = run to the end); continue with --resume' },
+  eval: { type: 'string', default: null, metavar: 'CHECKPOINT', group: 'What to run', help: 'evaluate a saved checkpoint (or an export directory, see --export) on the test split (with --data for a folder) and exit' },
+  export: { type: 'string', default: null, metavar: 'CHECKPOINT', group: 'What to run', help: 'write the checkpoint for PyTorch/timm to --to (default: <checkpoint folder>/pytorch) and exit: timm-named weights without optimiser state (iFAM: one file per stage and one for the heads) and config.json with the timm.create_model arguments; see docs/pytorch.md' },
+  import: { type: 'string', default: null, metavar: 'DIR', group: 'What to run', help: 'turn an export directory (as --export writes it or python/webfam_torch saves it after training) into a checkpoint at --to (default: DIR/checkpoint.safetensors) and exit; --eval and --init also take such a directory' },
+  to: { type: 'string', default: null, metavar: 'PATH', group: 'What to run', help: 'where --export writes its directory, or --import its checkpoint' },
+  'with-data': { type: 'bool', default: false, group: 'What to run', help: '--export: also write the benchmark\'s train/val/test splits to data/*.safetensors (images in [0, 1], labels, places) for python/webfam_torch' },
+  resume: { type: 'bool', default: false, group: 'What to run', help: 'continue <out>/<name> from its last checkpoint (optimizer, schedule and RNG state included) with the flags in its config.json; only --epochs (to extend the run), --pictures, --stop-after, --quiet, --json and --debug may be given differently' },
+  'stop-after': { type: 'int', default: 0, min: 0, max: 100_000, resumable: true, metavar: 'EPOCHS', group: 'What to run', help: 'stop after this many epochs of this invocation, saving a checkpoint as Ctrl-C does (0 = run to the end); continue with --resume' },
   // Data
-  'image-size': { type: 'int', default: 32, group: 'Data', help: 'image side in pixels (the model preset decides the patch size)' },
+  'image-size': { type: 'int', default: 32, min: 1, max: 1024, group: 'Data', help: 'image side in pixels, a multiple of the model preset\'s patch size' },
   classes: { type: 'string', default: 'sneaker,ankle-boot', metavar: 'A,B', group: 'Data', help: 'fashion benchmark: the two Fashion-MNIST classes (t-shirt, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag, ankle-boot); the first goes with land, the second with water' },
   'fashion-dir': { type: 'string', default: '/usr/share/datasets/fashion-mnist', metavar: 'DIR', group: 'Data', help: 'fashion benchmark: folder with Fashion-MNIST\'s four IDX files (.gz or not)' },
-  'train-size': { type: 'int', default: 2048, group: 'Data', help: 'benchmarks: training images' },
-  'val-size': { type: 'int', default: 400, group: 'Data', help: 'benchmarks: validation images (groups balanced)' },
-  'test-size': { type: 'int', default: 1000, group: 'Data', help: 'benchmarks: test images (groups balanced; fashion: from Fashion-MNIST\'s test set)' },
-  agreement: { type: 'number', default: 0.95, group: 'Data', help: 'benchmarks: share of training images whose background agrees with the class' },
+  'train-size': { type: 'int', default: 2048, min: 1, max: 1_000_000, group: 'Data', help: 'benchmarks: training images' },
+  'val-size': { type: 'int', default: 400, min: 1, max: 1_000_000, group: 'Data', help: 'benchmarks: validation images (groups balanced)' },
+  'test-size': { type: 'int', default: 1000, min: 1, max: 1_000_000, group: 'Data', help: 'benchmarks: test images (groups balanced; fashion: from Fashion-MNIST\'s test set)' },
+  agreement: { type: 'number', default: 0.95, min: 0, max: 1, group: 'Data', help: 'benchmarks: share of training images whose background agrees with the class' },
   'skip-bad': { type: 'bool', default: false, group: 'Data', help: 'skip unreadable images and malformed CSV rows (and report them) instead of stopping' },
   augment: { type: 'bool', default: true, group: 'Data', help: 'random horizontal flips in training (--no-augment to turn off)' },
   // Model
-  model: { type: 'string', default: 'webfam_tiny', group: 'Model', help: 'ViT preset: webfam_test, webfam_tiny, webfam_small, vit_small_patch16_224, vit_base_patch16_224, vit_small_patch14_reg4_dinov2, vit_base_patch14_reg4_dinov2' },
+  model: { type: 'string', default: 'webfam_tiny', choices: Object.keys(PRESETS) as PresetName[], metavar: 'PRESET', group: 'Model', help: `ViT preset: ${Object.keys(PRESETS).join(', ')}` },
   weights: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'start the backbone(s) from pretrained timm/DINOv2 safetensors' },
-  init: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'robustvit: the baseline checkpoint to fine-tune (default: train a baseline first)' },
+  init: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'robustvit: the baseline checkpoint (or export directory) to fine-tune (default: train a baseline first)' },
   // Optimisation
-  epochs: { type: 'int', default: 3, group: 'Optimisation', help: 'training epochs' },
-  'batch-size': { type: 'int', default: 16, group: 'Optimisation', help: 'images per step' },
+  epochs: { type: 'int', default: 3, min: 1, max: 100_000, resumable: true, group: 'Optimisation', help: 'training epochs (with --resume: a larger number extends the run)' },
+  'batch-size': { type: 'int', default: 16, min: 1, max: 4096, group: 'Optimisation', help: 'images per step' },
   lr: { type: 'number', default: 1e-3, group: 'Optimisation', help: 'peak learning rate (AdamW)' },
   'weight-decay': { type: 'number', default: 0.05, group: 'Optimisation', help: 'AdamW decoupled weight decay' },
   'warmup-epochs': { type: 'number', default: 0.3, group: 'Optimisation', help: 'linear warm-up before the cosine decay' },
   clip: { type: 'number', default: 2.0, group: 'Optimisation', help: 'global gradient-norm clipping (0 = off)' },
   'label-smoothing': { type: 'number', default: 0.1, group: 'Optimisation', help: 'label smoothing of the classification losses' },
-  seed: { type: 'int', default: 0, group: 'Optimisation', help: 'seed for data, initialisation, noise and shuffling' },
+  seed: { type: 'int', default: 0, min: 0, max: 2 ** 32 - 1, group: 'Optimisation', help: 'seed for data, initialisation, noise and shuffling' },
   select: { type: 'string', default: 'last', choices: ['last', 'val-worst', 'val-avg'], group: 'Optimisation', help: 'the model that is tested at the end: the last epoch\'s, or the epoch (of the final phase) with the best validation worst-group (val-worst) or average (val-avg) accuracy, also kept as best.safetensors' },
   // iFAM
-  parts: { type: 'int', default: 4, group: 'iFAM', help: 'foreground parts K (a background part is added)' },
+  parts: { type: 'int', default: 4, min: 1, max: 64, group: 'iFAM', help: 'foreground parts K (a background part is added)' },
   tau: { type: 'number', default: 1, group: 'iFAM', help: 'Gumbel-softmax temperature' },
-  'part-dropout': { type: 'number', default: 0.3, group: 'iFAM', help: 'probability of dropping a whole foreground part in training' },
+  'part-dropout': { type: 'number', default: 0.3, min: 0, max: 0.99, group: 'iFAM', help: 'probability of dropping a whole foreground part in training' },
   'joint-grad': { type: 'bool', default: true, group: 'iFAM', help: 'let stage 2 train stage 1 through the mask (--no-joint-grad cuts it, like the authors\' code)' },
   'joint-grad-scale': { type: 'number', default: 1, group: 'iFAM', help: 'multiply the mask gradient stage 2 sends to stage 1 (1 = as the paper describes)' },
   'eval-noise': { type: 'bool', default: false, group: 'iFAM', help: 'sample Gumbel noise at evaluation too (the authors\' code does)' },
@@ -61,19 +72,20 @@ export const FLAGS = {
   'w-background': { type: 'number', default: 2, group: 'iFAM', help: 'weight of the enforced background presence loss' },
   'w-entropy': { type: 'number', default: 1, group: 'iFAM', help: 'weight of the pixel-wise entropy loss' },
   // robustvit
-  'base-epochs': { type: 'int', default: 3, group: 'robustvit', help: 'epochs of baseline training when no --init is given' },
+  'base-epochs': { type: 'int', default: 3, min: 1, max: 100_000, group: 'robustvit', help: 'epochs of baseline training when no --init is given' },
   'w-bg': { type: 'number', default: 2, group: 'robustvit', help: 'weight of the background relevance loss' },
   'w-fg': { type: 'number', default: 0.3, group: 'robustvit', help: 'weight of the foreground relevance loss' },
   'w-cls': { type: 'number', default: 0.2, group: 'robustvit', help: 'weight of the self-prediction classification loss' },
   temperature: { type: 'number', default: 1, group: 'robustvit', help: 'temperature of the classification term' },
   'relevance-lr': { type: 'number', default: 3e-4, group: 'robustvit', help: 'learning rate of the relevance fine-tuning' },
   // Output
-  name: { type: 'string', default: null, group: 'Output', help: 'run name: outputs go to <out>/<name>/ (default: <method>-<date>-<time>)' },
+  name: { type: 'string', default: null, group: 'Output', help: 'run name, a plain folder name: outputs go to <out>/<name>/ (default: <method>-<date>-<time>)' },
   out: { type: 'string', default: 'runs', metavar: 'DIR', group: 'Output', help: 'folder holding the runs' },
-  json: { type: 'bool', default: false, group: 'Output', help: 'make the last stdout line one JSON object with the run\'s metrics' },
-  pictures: { type: 'bool', default: true, group: 'Output', help: 'write mask/part/relevance pictures and curves (--no-pictures to skip)' },
-  quiet: { type: 'bool', default: false, group: 'Output', help: 'no progress bars' },
-  help: { type: 'bool', default: false, group: 'Output', help: 'show this help' },
+  json: { type: 'bool', default: false, resumable: true, group: 'Output', help: 'make the last stdout line one JSON object with the run\'s metrics' },
+  pictures: { type: 'bool', default: true, resumable: true, group: 'Output', help: 'write mask/part/relevance pictures and curves (--no-pictures to skip)' },
+  quiet: { type: 'bool', default: false, resumable: true, group: 'Output', help: 'no progress bars' },
+  debug: { type: 'bool', default: false, resumable: true, group: 'Output', help: 'print the stack trace with an error message (errors in your input are otherwise one line)' },
+  help: { type: 'bool', default: false, resumable: true, group: 'Output', help: 'show this help' },
 } as const satisfies Record<string, FlagSpec>;
 
 export type FlagName = keyof typeof FLAGS;
@@ -148,15 +160,74 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
   }
   const a = args as Args;
-  const positive: FlagName[] = ['epochs', 'batch-size', 'image-size', 'parts', 'train-size', 'val-size', 'test-size'];
-  for (const k of positive) if (!((a[k] as number) > 0)) throw new UsageError(`--${k} must be positive, got ${a[k]}`);
-  for (const k of ['lr', 'weight-decay', 'clip', 'warmup-epochs', 'tau', 'relevance-lr', 'temperature'] as const) {
+  for (const [k, spec] of Object.entries(FLAGS) as [FlagName, FlagSpec][]) {
+    const v = a[k];
+    if (typeof v !== 'number') continue;
+    if (spec.min !== undefined && v < spec.min) throw new UsageError(spec.min === 1 && spec.type === 'int' ? `--${k} must be positive, got ${v}` : `--${k} must be at least ${spec.min}, got ${v}`);
+    if (spec.max !== undefined && v > spec.max) throw new UsageError(`--${k} must be at most ${spec.max}, got ${v}`);
+  }
+  for (const k of ['lr', 'weight-decay', 'clip', 'warmup-epochs', 'relevance-lr'] as const) {
     if (!((a[k] as number) >= 0)) throw new UsageError(`--${k} must be non-negative, got ${a[k]}`);
   }
-  if (!(a.agreement >= 0 && a.agreement <= 1)) throw new UsageError(`--agreement must be in [0, 1], got ${a.agreement}`);
-  if (!(a['part-dropout'] >= 0 && a['part-dropout'] < 1)) throw new UsageError(`--part-dropout must be in [0, 1), got ${a['part-dropout']}`);
+  // Both divide: zero would make every loss NaN at the first step.
+  for (const k of ['tau', 'temperature'] as const) if (!(a[k] > 0)) throw new UsageError(`--${k} must be positive, got ${a[k]}`);
   if (!(a['label-smoothing'] >= 0 && a['label-smoothing'] < 1)) throw new UsageError(`--label-smoothing must be in [0, 1), got ${a['label-smoothing']}`);
+  const patch = PRESETS[a.model as PresetName].patchSize;
+  if (explicit.has('image-size') && a['image-size'] % patch !== 0) {
+    const below = Math.floor(a['image-size'] / patch) * patch, above = below + patch;
+    throw new UsageError(`--image-size ${a['image-size']} is not a multiple of ${a.model}'s patch size ${patch} (try ${below > 0 ? `${below} or ` : ''}${above})`);
+  }
+  if (a.name !== null) checkRunName(a.name);
   return Object.assign(a, { explicit });
+}
+
+/** A run name is one folder inside --out: never a path that could leave it. */
+export function checkRunName(name: string): void {
+  if (name === '' || name === '.' || name === '..' || /[/\\\0]/.test(name) || name.length > 200) {
+    throw new UsageError(`--name ${JSON.stringify(name)} must be a plain folder name (no "/", not "." or "..", at most 200 characters): the run goes to <out>/<name>/`);
+  }
+}
+
+/** Flags that only mean something for one method (their group in FLAGS), and what they need. */
+const METHOD_GROUPS: Record<string, string> = { iFAM: 'ifam', robustvit: 'robustvit' };
+/** Flags that describe a benchmark's composition; a --data folder has its own. */
+const BENCHMARK_FLAGS: readonly FlagName[] = ['benchmark', 'train-size', 'val-size', 'test-size', 'agreement', 'classes', 'fashion-dir'];
+/** What --eval uses: the data to test on, how to batch it, and how to report. */
+const EVAL_FLAGS: readonly FlagName[] = ['eval', ...BENCHMARK_FLAGS, 'data', 'skip-bad', 'batch-size', 'eval-noise', 'seed', 'json', 'quiet', 'debug', 'help'];
+
+/**
+ * Refuses flags that would be ignored: another method's settings, benchmark composition with a
+ * --data folder, Fashion-MNIST settings with the synthetic benchmark, training flags with --eval
+ * (whose model, and so method and image size, come from the checkpoint). `evalMethod` is the
+ * checkpoint's method once --eval has read it.
+ */
+export function checkApplicable(args: ParsedArgs, evalMethod?: string): void {
+  const given = [...args.explicit];
+  const name = (k: FlagName) => `--${k}${FLAGS[k].type === 'bool' && args[k] === false ? '' : ''}`;
+  if (args.eval) {
+    const training = given.filter((k) => !EVAL_FLAGS.includes(k) && FLAGS[k].group !== 'What to run');
+    if (training.length) throw new UsageError(`${training.map(name).join(', ')} ${training.length > 1 ? 'do' : 'does'} not apply to --eval, which tests a trained model as it is (its method, model and image size come from the checkpoint)`);
+    if (evalMethod && evalMethod !== 'ifam' && args.explicit.has('eval-noise')) throw new UsageError(`--eval-noise applies to iFAM checkpoints only; this one is ${evalMethod}`);
+  } else {
+    const method = args.method!;
+    for (const k of given) {
+      const only = METHOD_GROUPS[FLAGS[k].group];
+      if (only && only !== method) throw new UsageError(`--${k} is a ${only === 'ifam' ? 'iFAM' : only} setting and does not apply to --method ${method}`);
+    }
+    if (args.explicit.has('init') && method !== 'robustvit') throw new UsageError(`--init (the baseline checkpoint robustvit fine-tunes) does not apply to --method ${method}; to start from pretrained weights use --weights`);
+    if (args.init && args.explicit.has('base-epochs')) throw new UsageError('--base-epochs does not apply with --init: no baseline is trained when one is given');
+    if (args.init && args.weights) throw new UsageError('--weights and --init exclude each other: --init loads a whole trained baseline, which would overwrite the weights');
+  }
+  if (args.data) {
+    const benchmark = given.filter((k) => BENCHMARK_FLAGS.includes(k));
+    if (benchmark.length) throw new UsageError(`${benchmark.map(name).join(', ')} ${benchmark.length > 1 ? 'describe' : 'describes'} a benchmark and ${benchmark.length > 1 ? 'do' : 'does'} not apply with --data, whose folder has its own splits`);
+  } else {
+    if (args['skip-bad'] && args.explicit.has('skip-bad')) throw new UsageError('--skip-bad applies to --data folders only');
+    if (args.benchmark === 'synthetic') {
+      const fashion = given.filter((k) => k === 'classes' || k === 'fashion-dir');
+      if (fashion.length) throw new UsageError(`${fashion.map(name).join(', ')} ${fashion.length > 1 ? 'apply' : 'applies'} to the Fashion-MNIST benchmark, not to --benchmark synthetic`);
+    }
+  }
 }
 
 /** The --help text, generated from FLAGS. */
@@ -175,6 +246,8 @@ export function helpText(): string {
     '  node train.js --data ~/waterbirds --model vit_small_patch14_reg4_dinov2 --image-size 224 --weights dinov2_s_reg4.safetensors',
     '  node train.js --eval runs/ifam-x/checkpoint.safetensors',
     '  node train.js --name mine --resume             # continue an interrupted run',
+    '  node train.js --export runs/x/checkpoint.safetensors --with-data   # for PyTorch: docs/pytorch.md',
+    '  node train.js --import runs/x/pytorch-continued # back from PyTorch, then --eval the checkpoint',
     '',
     'Outputs in <out>/<name>/: config.json, metrics.json, checkpoint.safetensors (every epoch,',
     'written atomically), pictures/*.png (parts, masks, relevance maps for test images of every',

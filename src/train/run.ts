@@ -29,6 +29,7 @@ import { batchLoss, buildModel, type LossWeights, type Method, type ModelSpec } 
 import { evaluate, pictureIndices, type EvalResult } from './evaluate.js';
 import { saveCurves, saveSamplePicture, type CurvePoint } from './pictures.js';
 import { Progress } from './progress.js';
+import { checkBridgeFlags, exportCommand, importCommand, isExportDir, loadExportAsCheckpoint } from './export.js';
 
 /** Images from scratch are normalised around the middle grey; pretrained weights want ImageNet's. */
 const SCRATCH_NORMALIZATION = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } as const;
@@ -188,6 +189,7 @@ function modelEntries(tensors: Record<string, Tensor>): Record<string, Tensor> {
 /** Loads a checkpoint written by train.js: its spec, model weights and the raw contents. */
 export async function loadCheckpoint(path: string): Promise<{ spec: ModelSpec; model: Module; metadata: Record<string, string>; tensors: Record<string, Tensor> }> {
   if (!existsSync(path)) throw new UsageError(`checkpoint ${path} does not exist`);
+  if (isExportDir(path)) return loadExportAsCheckpoint(path);
   const { tensors, metadata } = await loadSafetensorsFile(path);
   const specJson = metadata['webfam.spec'];
   if (!specJson) throw new UsageError(`${path} is not a webfam checkpoint (no "webfam.spec" metadata); for plain timm weights use --weights`);
@@ -248,8 +250,11 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
+    checkBridgeFlags(args);
     const adapter = await init();
     log(`webfam on ${adapter.description || adapter.device || adapter.vendor} (${adapter.backend})`);
+    if (args.export) return await exportCommand(args, openData);
+    if (args.import) return await importCommand(args);
     if (args.eval) return await evalOnly(args, adapter);
     return await train(args, adapter);
   } catch (e) {
