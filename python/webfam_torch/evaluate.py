@@ -33,12 +33,12 @@ def predict(model, config, images, batch_size=64, device="cpu"):
     return torch.cat(logits), (torch.cat(masks) if masks else None)
 
 
-def evaluate(model, config, images, labels, places=None, batch_size=64, device="cpu", group_names=None):
+def evaluate(model, config, images, labels, places=None, batch_size=64, device="cpu", group_names=None, num_places=None):
     logits, masks = predict(model, config, images, batch_size, device)
     right = (logits.argmax(1) == labels).float()
     result = {"n": len(labels), "avg_acc": right.mean().item(), "logits": logits, "mask": masks}
     if places is not None:
-        num_places = int(places.max().item()) + 1
+        num_places = num_places or int(places.max().item()) + 1
         groups = labels * num_places + places
         accs = {}
         for g in sorted(set(groups.tolist())):
@@ -66,12 +66,13 @@ def main(argv=None):
         model, config = load_export(args.export, map_location=args.device)
         if not os.path.exists(data):
             raise ExportError(f"{data} does not exist; give --data FILE, or export with node train.js --export ... --with-data")
-        images, labels, places, metadata = load_data(data)
+        images, labels, places, metadata = load_data(data, config)
     except ExportError as e:
         print(f"webfam_torch.evaluate: {e}", file=sys.stderr)
         return 2
     group_names = json.loads(metadata["webfam.groups"]) if "webfam.groups" in metadata else None
-    r = evaluate(model, config, images, labels, places, args.batch_size, args.device, group_names)
+    num_places = len(json.loads(metadata["webfam.places"])) if "webfam.places" in metadata else None
+    r = evaluate(model, config, images, labels, places, args.batch_size, args.device, group_names, num_places)
     if args.logits:
         out = {"logits": r["logits"]}
         if r["mask"] is not None:

@@ -100,8 +100,9 @@ def normalize(images, config):
     return ((images.double() - mean) * inv_std).to(images.dtype)
 
 
-def load_data(path):
-    """A data file: (images [N, 3, S, S] float in [0, 1], labels [N] long, places [N] long or None, metadata)."""
+def load_data(path, config=None):
+    """A data file: (images [N, 3, S, S] float in [0, 1], labels [N] long, places [N] long or None, metadata);
+    with `config`, the images must have the model's size."""
     tensors, metadata = load_file(path)
     for key in ("images", "labels"):
         if key not in tensors:
@@ -109,5 +110,9 @@ def load_data(path):
     images, labels = tensors["images"].float(), tensors["labels"].long()
     if images.dim() != 4 or images.shape[1] != 3 or labels.shape != (images.shape[0],):
         raise ExportError(f"{path}: images {list(images.shape)} and labels {list(labels.shape)} do not form a batch")
+    if config is not None:
+        size = config["timm"]["kwargs"]["img_size"]
+        if images.shape[2:] != (size, size):
+            raise ExportError(f"{path}: images are {images.shape[2]}x{images.shape[3]}, the model takes {size}x{size}")
     places = tensors["places"].long() if "places" in tensors else None
     return images, labels, places, metadata

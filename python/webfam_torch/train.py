@@ -96,10 +96,14 @@ def main(argv=None):
         method = "baseline" if args.loss == "ce" else config["method"]
         if method == "robustvit":
             raise ExportError("robustvit's relevance-map losses are not ported to PyTorch; pass --loss ce to fine-tune with cross-entropy")
-        images, labels, _, _ = load_data(args.data)
-        val = load_data(args.val) if args.val else None
+        images, labels, _, _ = load_data(args.data, config)
+        val = load_data(args.val, config) if args.val else None
+        # Loss settings: the flag if given, else what the export carries from the webfam run, else webfam's default.
         exported = config.get("training", {})
-        weights = {k: float(v if (v := getattr(args, k)) is not None else exported.get(k, DEFAULT_TRAINING[k])) for k in DEFAULT_TRAINING}
+        weights = {}
+        for key, default in DEFAULT_TRAINING.items():
+            given = getattr(args, key)
+            weights[key] = float(given if given is not None else exported.get(key, default))
         objective = Objective(model, method, weights).to(device)
         ddp = nn.parallel.DistributedDataParallel(objective, device_ids=[device] if device.type == "cuda" else None) if distributed else objective
         opt = torch.optim.AdamW(param_groups(model, args.weight_decay), lr=args.lr, betas=(0.9, 0.999), eps=1e-8)

@@ -29,7 +29,7 @@ export const FLAGS = {
   export: { type: 'string', default: null, metavar: 'CHECKPOINT', group: 'What to run', help: 'write the checkpoint for PyTorch/timm to --to (default: <checkpoint folder>/pytorch) and exit: timm-named weights without optimiser state (iFAM: one file per stage and one for the heads) and config.json with the timm.create_model arguments; see docs/pytorch.md' },
   import: { type: 'string', default: null, metavar: 'DIR', group: 'What to run', help: 'turn an export directory (as --export writes it or python/webfam_torch saves it after training) into a checkpoint at --to (default: DIR/checkpoint.safetensors) and exit; --eval and --init also take such a directory' },
   to: { type: 'string', default: null, metavar: 'PATH', group: 'What to run', help: 'where --export writes its directory, or --import its checkpoint' },
-  'with-data': { type: 'bool', default: false, group: 'What to run', help: '--export: also write the benchmark\'s train/val/test splits to data/*.safetensors (images in [0, 1], labels, places) for python/webfam_torch' },
+  'with-data': { type: 'bool', default: false, group: 'What to run', help: '--export: also write the train/val/test splits the data flags describe (give the run\'s --benchmark, --classes, sizes or --data) to data/*.safetensors (images in [0, 1], labels, places) for python/webfam_torch' },
   resume: { type: 'bool', default: false, group: 'What to run', help: 'continue <out>/<name> from its last checkpoint (optimizer, schedule and RNG state included) with the flags in its config.json; only --epochs (to extend the run), --pictures, --stop-after, --quiet, --json and --debug may be given differently' },
   'stop-after': { type: 'int', default: 0, min: 0, max: 100_000, resumable: true, metavar: 'EPOCHS', group: 'What to run', help: 'stop after this many epochs of this invocation, saving a checkpoint as Ctrl-C does (0 = run to the end); continue with --resume' },
   // Data
@@ -39,7 +39,7 @@ export const FLAGS = {
   'train-size': { type: 'int', default: 2048, min: 1, max: 1_000_000, group: 'Data', help: 'benchmarks: training images' },
   'val-size': { type: 'int', default: 400, min: 1, max: 1_000_000, group: 'Data', help: 'benchmarks: validation images (groups balanced)' },
   'test-size': { type: 'int', default: 1000, min: 1, max: 1_000_000, group: 'Data', help: 'benchmarks: test images (groups balanced; fashion: from Fashion-MNIST\'s test set)' },
-  agreement: { type: 'number', default: 0.95, min: 0, max: 1, group: 'Data', help: 'benchmarks: share of training images whose background agrees with the class' },
+  agreement: { type: 'number', default: 0.95, group: 'Data', help: 'benchmarks: share of training images whose background agrees with the class' },
   'skip-bad': { type: 'bool', default: false, group: 'Data', help: 'skip unreadable images and malformed CSV rows (and report them) instead of stopping' },
   augment: { type: 'bool', default: true, group: 'Data', help: 'random horizontal flips in training (--no-augment to turn off)' },
   // Model
@@ -59,7 +59,7 @@ export const FLAGS = {
   // iFAM
   parts: { type: 'int', default: 4, min: 1, max: 64, group: 'iFAM', help: 'foreground parts K (a background part is added)' },
   tau: { type: 'number', default: 1, group: 'iFAM', help: 'Gumbel-softmax temperature' },
-  'part-dropout': { type: 'number', default: 0.3, min: 0, max: 0.99, group: 'iFAM', help: 'probability of dropping a whole foreground part in training' },
+  'part-dropout': { type: 'number', default: 0.3, group: 'iFAM', help: 'probability of dropping a whole foreground part in training' },
   'joint-grad': { type: 'bool', default: true, group: 'iFAM', help: 'let stage 2 train stage 1 through the mask (--no-joint-grad cuts it, like the authors\' code)' },
   'joint-grad-scale': { type: 'number', default: 1, group: 'iFAM', help: 'multiply the mask gradient stage 2 sends to stage 1 (1 = as the paper describes)' },
   'eval-noise': { type: 'bool', default: false, group: 'iFAM', help: 'sample Gumbel noise at evaluation too (the authors\' code does)' },
@@ -169,6 +169,8 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   for (const k of ['lr', 'weight-decay', 'clip', 'warmup-epochs', 'relevance-lr'] as const) {
     if (!((a[k] as number) >= 0)) throw new UsageError(`--${k} must be non-negative, got ${a[k]}`);
   }
+  if (!(a.agreement >= 0 && a.agreement <= 1)) throw new UsageError(`--agreement must be in [0, 1], got ${a.agreement}`);
+  if (!(a['part-dropout'] >= 0 && a['part-dropout'] < 1)) throw new UsageError(`--part-dropout must be in [0, 1), got ${a['part-dropout']}`);
   // Both divide: zero would make every loss NaN at the first step.
   for (const k of ['tau', 'temperature'] as const) if (!(a[k] > 0)) throw new UsageError(`--${k} must be positive, got ${a[k]}`);
   if (!(a['label-smoothing'] >= 0 && a['label-smoothing'] < 1)) throw new UsageError(`--label-smoothing must be in [0, 1), got ${a['label-smoothing']}`);
@@ -203,9 +205,10 @@ const EVAL_FLAGS: readonly FlagName[] = ['eval', ...BENCHMARK_FLAGS, 'data', 'sk
  */
 export function checkApplicable(args: ParsedArgs, evalMethod?: string): void {
   const given = [...args.explicit];
-  const name = (k: FlagName) => `--${k}${FLAGS[k].type === 'bool' && args[k] === false ? '' : ''}`;
+  const name = (k: FlagName) => `--${k}`;
   if (args.eval) {
-    const training = given.filter((k) => !EVAL_FLAGS.includes(k) && FLAGS[k].group !== 'What to run');
+    // Other 'What to run' flags are modes of their own, whose combinations are checked where they are run.
+    const training = given.filter((k) => !EVAL_FLAGS.includes(k) && !(FLAGS[k].group === 'What to run' && !['method', 'resume', 'stop-after'].includes(k)));
     if (training.length) throw new UsageError(`${training.map(name).join(', ')} ${training.length > 1 ? 'do' : 'does'} not apply to --eval, which tests a trained model as it is (its method, model and image size come from the checkpoint)`);
     if (evalMethod && evalMethod !== 'ifam' && args.explicit.has('eval-noise')) throw new UsageError(`--eval-noise applies to iFAM checkpoints only; this one is ${evalMethod}`);
   } else {
@@ -219,6 +222,7 @@ export function checkApplicable(args: ParsedArgs, evalMethod?: string): void {
     if (args.init && args.weights) throw new UsageError('--weights and --init exclude each other: --init loads a whole trained baseline, which would overwrite the weights');
   }
   if (args.data) {
+    if (args.explicit.has('benchmark')) throw new UsageError('--benchmark and --data exclude each other: --data DIR trains on the folder instead of a benchmark');
     const benchmark = given.filter((k) => BENCHMARK_FLAGS.includes(k));
     if (benchmark.length) throw new UsageError(`${benchmark.map(name).join(', ')} ${benchmark.length > 1 ? 'describe' : 'describes'} a benchmark and ${benchmark.length > 1 ? 'do' : 'does'} not apply with --data, whose folder has its own splits`);
   } else {
@@ -237,21 +241,27 @@ export function helpText(): string {
     '',
     'Trains a ViT on data where background and class are spuriously correlated and reports average',
     'and worst-group accuracy, plus how well the masks / relevance maps segment the object.',
-    'With no flags: iFAM on the embedded synthetic benchmark (a few minutes on a 2-core CPU).',
+    'With no flags: iFAM on the Fashion-MNIST benchmark (about 7 minutes on a 2-core CPU).',
     '',
     'Examples:',
-    '  node train.js                                  # iFAM on the synthetic benchmark',
+    '  node train.js                                  # iFAM on the Fashion-MNIST benchmark',
     '  node train.js --method baseline --epochs 4     # plain ViT, for comparison',
     '  node train.js --method robustvit --init runs/base/checkpoint.safetensors',
     '  node train.js --data ~/waterbirds --model vit_small_patch14_reg4_dinov2 --image-size 224 --weights dinov2_s_reg4.safetensors',
     '  node train.js --eval runs/ifam-x/checkpoint.safetensors',
-    '  node train.js --name mine --resume             # continue an interrupted run',
+    '  node train.js --name mine --resume             # continue an interrupted run with its own flags',
+    '  node train.js --name mine --resume --epochs 6  # ...and extend it to 6 epochs',
     '  node train.js --export runs/x/checkpoint.safetensors --with-data   # for PyTorch: docs/pytorch.md',
     '  node train.js --import runs/x/pytorch-continued # back from PyTorch, then --eval the checkpoint',
     '',
     'Outputs in <out>/<name>/: config.json, metrics.json, checkpoint.safetensors (every epoch,',
     'written atomically), pictures/*.png (parts, masks, relevance maps for test images of every',
-    'group; loss and accuracy curves). Ctrl-C saves and exits; --resume continues.',
+    'group; loss and accuracy curves). Ctrl-C or SIGTERM saves a checkpoint and exits; --resume',
+    'continues from it with the flags in config.json.',
+    '',
+    'A mistake in the flags or the data stops with one line "train.js: ..." and exit code 2',
+    '(--debug adds the stack trace); a diverging loss exits with 3, an interruption with 130',
+    '(SIGINT) or 143 (SIGTERM) after saving.',
   ];
   const groups = new Map<string, string[]>();
   for (const [name, s] of Object.entries(FLAGS) as [string, FlagSpec][]) {

@@ -50,6 +50,9 @@ async function readExportFiles(dir: string): Promise<{ config: unknown; files: R
   } catch (e) {
     throw new UsageError(`${configPath} is not valid JSON (${(e as Error).message})`);
   }
+  if ((config as { format?: unknown })?.format === undefined && existsSync(join(dir, 'checkpoint.safetensors'))) {
+    throw new UsageError(`${dir} is a training run's folder, not an export; give its checkpoint.safetensors`);
+  }
   const files: Record<string, Uint8Array> = {};
   const named = (config as { files?: unknown })?.files;
   for (const name of typeof named === 'object' && named ? Object.values(named) : []) {
@@ -137,6 +140,10 @@ export async function exportCommand(args: ParsedArgs, openData: OpenData): Promi
     const exp = await exportCheckpoint(ck, trainingSettings(source));
     if (args['with-data']) {
       const data = await openData({ ...args, 'image-size': ck.spec.vit.imageSize }, false);
+      // The data flags are the user's to repeat; a different class pair would mislabel every image.
+      if (data.test.classNames.join(',') !== ck.classNames.join(',')) {
+        throw new UsageError(`--with-data: the data flags give classes ${data.test.classNames.join(', ')} but the checkpoint was trained on ${ck.classNames.join(', ')}; pass the run's data flags (--benchmark, --classes or --data)`);
+      }
       await mkdir(join(dir, 'data'), { recursive: true });
       for (const split of ['train', 'val', 'test'] as const) {
         await writeFileAtomic(join(dir, 'data', `${split}.safetensors`), await dataFileBytes(data[split]));
