@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { decodeSafetensors, noGrad, saveSafetensors, tensor, tidy, vit, type Tensor } from '../src/index.js';
+import { decodeSafetensors, encodeSafetensors, noGrad, saveSafetensors, tensor, tidy, vit, type HostTensor, type Tensor } from '../src/index.js';
 import { batchLoss, type LossWeights, type ModelSpec } from '../src/train/methods.js';
 import { DEFAULT_RELEVANCE_WEIGHTS } from '../src/vit/relevance.js';
 import type { Module } from '../src/nn/module.js';
@@ -366,17 +366,25 @@ test('bridge mistakes are one-line usage errors', async () => {
   const notDir = await trainJs(['--import', join(out, 'nowhere')]);
   assert.is(notDir.code, 2);
   assert.match(notDir.stderr, /--import takes an export directory/);
-  // An export whose weights do not fit its config: every problem named, nothing loaded.
-  const broken = join(out, 'broken');
-  mkdirSync(broken, { recursive: true });
+  // An export whose weights do not fit its config: refused before a model is built, or with
+  // every problem named when the sizes agree but the names do not.
   const { dir } = await exported('baseline');
   const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-  config.timm.kwargs.depth = 4;
-  writeFileSync(join(broken, 'config.json'), JSON.stringify(config));
-  writeFileSync(join(broken, 'model.safetensors'), readFileSync(join(dir, 'model.safetensors')));
-  const bad = await trainJs(['--import', broken]);
-  assert.is(bad.code, 2, bad.stderr);
-  assert.match(bad.stderr, /do not fit the model config.json describes.*missing key blocks\.3\.norm1\.weight/s);
+  const weights = decodeSafetensors(readFileSync(join(dir, 'model.safetensors')));
+  const broken = (name: string, cfg: unknown, tensors: Record<string, HostTensor>) => {
+    const d = join(out, name);
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'config.json'), JSON.stringify(cfg));
+    writeFileSync(join(d, 'model.safetensors'), encodeSafetensors(tensors));
+    return trainJs(['--import', d]);
+  };
+  const deeper = await broken('deeper', { ...config, timm: { ...config.timm, kwargs: { ...config.timm.kwargs, depth: 4 } } }, weights.tensors);
+  assert.is(deeper.code, 2, deeper.stderr);
+  assert.match(deeper.stderr, /config\.json describes a model of \d+ weights but the weight files hold \d+/);
+  const { 'norm.weight': norm, ...rest } = weights.tensors;
+  const renamed = await broken('renamed', config, { ...rest, 'fc_norm.weight': norm! });
+  assert.is(renamed.code, 2, renamed.stderr);
+  assert.match(renamed.stderr, /do not fit the model config\.json describes.*missing key norm\.weight.*unexpected key fc_norm\.weight/s);
   // A training run's checkpoint is never overwritten by --import.
   const { checkpoint } = await exported('baseline');
   const over = await trainJs(['--import', dir, '--to', checkpoint]);

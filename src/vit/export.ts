@@ -4,7 +4,7 @@
 // normalisation, the class names and the iFAM options; an export directory (written here or by
 // python/webfam_torch after training) becomes a webfam model again. docs/pytorch.md has the layout.
 import type { Tensor } from '../tensor/tensor.js';
-import { loadSafetensors, saveSafetensors, type SafetensorsContents } from '../io/safetensors.js';
+import { loadSafetensors, parseSafetensorsHeader, saveSafetensors, type SafetensorsContents } from '../io/safetensors.js';
 import type { Normalization } from '../data/dataset.js';
 import { buildModel, type Method, type ModelSpec } from '../train/methods.js';
 import { PRESETS, vitConfig, type ViTConfig } from './config.js';
@@ -217,9 +217,34 @@ function asExportError<T>(f: () => T): T {
   }
 }
 
+/** Weights of a ViT of config `c` with a `numClasses` head (timm's layout). */
+export function vitParameterCount(c: ViTConfig, numClasses: number): number {
+  const D = c.embedDim, H = Math.round(D * c.mlpRatio), patches = (c.imageSize / c.patchSize) ** 2;
+  const block = 4 * D + (3 * D * D + (c.qkvBias ? 3 * D : 0)) + (D * D + D) + (c.layerScale ? 2 * D : 0) + (D * H + H) + (H * D + D);
+  const tokens = D + c.regTokens * D + (patches + (c.noEmbedClass ? 0 : 1 + c.regTokens)) * D;
+  return D * c.inChans * c.patchSize ** 2 + D + tokens + c.depth * block + 2 * D + (numClasses > 0 ? numClasses * D + numClasses : 0);
+}
+
+/** Weights of the model a spec describes. */
+export function specParameterCount(spec: ModelSpec): number {
+  if (spec.method !== 'ifam') return vitParameterCount(spec.vit, spec.numClasses);
+  const D = spec.vit.embedDim, K1 = (spec.ifam?.parts ?? 0) + 1, C = spec.numClasses;
+  return 2 * vitParameterCount(spec.vit, 0) + K1 * D + 2 * D * K1 + C * D + 2 * D + C * D;
+}
+
 /** Builds the model an export describes and loads its weights (every key must match). */
 export function importExport(exp: { config: unknown; files: Record<string, Uint8Array> }): Checkpoint {
   const { config, spec } = specFromConfig(exp.config);
+  // The config comes from a file: before a model is allocated, the weights it describes must be
+  // the weights the files hold (their headers say, without decoding anything).
+  let held = 0;
+  for (const role of Object.keys(spec.method === 'ifam' ? IFAM_FILES : MODEL_FILES)) {
+    const bytes = exp.files[config.files[role]!];
+    if (!bytes) throw new ExportError(`the export lacks ${config.files[role]} (config.json files.${role})`);
+    for (const e of parseSafetensorsHeader(bytes).entries) held += e.shape.reduce((a, d) => a * d, 1);
+  }
+  const described = specParameterCount(spec);
+  if (held !== described) throw new ExportError(`config.json describes a model of ${described} weights but the weight files hold ${held}; they do not belong together`);
   const model = buildModel(spec) as IFAM | VisionTransformer;
   const contents: SafetensorsContents<Tensor>[] = [];
   try {
