@@ -13,7 +13,6 @@ the global batch: each of the W processes takes batch_size / W images of every s
 follows the same schedule whatever W is. NCCL on CUDA, gloo on CPU.
 """
 import argparse
-import json
 import math
 import os
 import sys
@@ -61,15 +60,15 @@ def parse_args(argv):
     p.add_argument("--data", required=True, help="training data file (images, labels), e.g. <export>/data/train.safetensors")
     p.add_argument("--val", help="validation data file, evaluated after every epoch")
     p.add_argument("--out", required=True, help="directory for the trained export (written after every epoch)")
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--batch-size", type=int, default=16, help="global batch, split across processes")
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--weight-decay", type=float, default=0.05)
-    p.add_argument("--warmup-epochs", type=float, default=0.3)
-    p.add_argument("--clip", type=float, default=2.0, help="global gradient-norm clipping (0 = off)")
+    p.add_argument("--epochs", type=int, default=1, help="epochs over the training data (default: 1)")
+    p.add_argument("--batch-size", type=int, default=16, help="global batch, split across the processes (default: 16)")
+    p.add_argument("--lr", type=float, default=1e-3, help="peak learning rate of AdamW (default: 1e-3)")
+    p.add_argument("--weight-decay", type=float, default=0.05, help="decoupled weight decay of the weight matrices (default: 0.05)")
+    p.add_argument("--warmup-epochs", type=float, default=0.3, help="linear warm-up before the cosine decay (default: 0.3)")
+    p.add_argument("--clip", type=float, default=2.0, help="global gradient-norm clipping, 0 = off (default: 2)")
     p.add_argument("--no-augment", dest="augment", action="store_false", help="no random horizontal flips")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--seed", type=int, default=0, help="seed of the batch order, noise and flips (default: 0)")
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu", help="cuda or cpu (default: cuda when there is one)")
     p.add_argument("--loss", choices=["method", "ce"], default="method",
                    help="method: the export's own losses; ce: cross-entropy only (the one choice for robustvit exports)")
     for key in DEFAULT_TRAINING:

@@ -8,11 +8,9 @@ arguments, and back. The one addition is `key_mask` ([B, T] weights, 1 keep, 0 d
 block: iFAM's stage 2 removes masked patches as keys and values, written multiplicatively
 (a_ij = m_j exp(s_ij) / sum_k m_k exp(s_ik), see docs/methods.md) so the mask has a gradient.
 """
-import math
 
 import torch
 from torch import nn
-import torch.nn.functional as F
 
 
 def masked_softmax(scores, key_mask):
