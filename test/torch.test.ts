@@ -113,6 +113,15 @@ function exported(method: 'baseline' | 'ifam'): Promise<Exported> {
     mkdirSync(runDir, { recursive: true });
     const model = method === 'ifam' ? new vit.IFAM(spec.vit, { ...spec.ifam!, numClasses: 2 }) : new vit.VisionTransformer({ ...spec.vit, numClasses: 2 });
     randomizeWeights(model, method === 'ifam' ? 11 : 7);
+    if (model instanceof vit.IFAM) {
+      // The background prototype pulled towards the origin, so that it wins about half of the
+      // patches: the mask then both keeps and drops (random prototypes keep 9 patches in 10).
+      const protos = await model.part_head.prototypes.data();
+      for (let i = (model.opts.parts * protos.length) / (model.opts.parts + 1); i < protos.length; i++) protos[i] = protos[i]! * 0.65;
+      const t = tensor(protos, { shape: [...model.part_head.prototypes.shape] });
+      model.part_head.loadStateDict({ prototypes: t, ...Object.fromEntries(Object.entries(model.part_head.stateDict()).filter(([k]) => k !== 'prototypes')) });
+      t.dispose();
+    }
     const checkpoint = join(runDir, 'checkpoint.safetensors');
     const optimizer = { 'optimizer.state.0.exp_avg': tensor([1, 2, 3]), 'optimizer.state.0.exp_avg_sq': tensor([1, 2, 3]) };
     writeFileSync(checkpoint, await saveSafetensors({ ...model.stateDict(), ...optimizer }, {
@@ -325,10 +334,10 @@ test('PyTorch → webfam: training continued in PyTorch (iFAM under torchrun: DD
     const { dir } = await exported(method);
     const trained = join(out, `${method}-torch`);
     const trainArgs = ['-m', 'webfam_torch.train', dir, '--data', join(dir, 'data', 'train.safetensors'), '--out', trained, '--epochs', '1', '--batch-size', '8'];
-    // One process for the baseline, torchrun with two (gloo on CPU) for iFAM. `--redirects 1 --tee 1`
+    // One process for the baseline, torchrun (python -m torch.distributed.run) with two (gloo on CPU) for iFAM. `--redirects 1 --tee 1`
     // works around torchrun < 2.0 on Python 3.11 (its default "0" parses to None there).
     const t = method === 'ifam'
-      ? await run('/usr/bin/torchrun', ['--standalone', '--nproc_per_node', '2', '--redirects', '1', '--tee', '1', ...trainArgs], { PYTHONPATH, OMP_NUM_THREADS: '1' })
+      ? await run(PYTHON, ['-m', 'torch.distributed.run', '--standalone', '--nproc_per_node', '2', '--redirects', '1', '--tee', '1', ...trainArgs], { PYTHONPATH, OMP_NUM_THREADS: '1' })
       : await python(trainArgs);
     ok(t, `webfam_torch.train (${method})`);
     const world = method === 'ifam' ? 2 : 1;
