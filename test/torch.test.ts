@@ -69,7 +69,7 @@ function normal(r: () => number): number {
 /**
  * Replaces every weight with seeded random values of a trained model's magnitudes (initial weights
  * give near-constant logits, which would match anything): unit-scale activations, LayerNorm gains
- * around 1, visible LayerScale, biases and tokens that matter.
+ * around 1, visible LayerScale, biases and tokens that matter, an iFAM mask that keeps about half.
  */
 function randomizeWeights(model: Module, seed: number): void {
   const r = rng(seed);
@@ -84,6 +84,12 @@ function randomizeWeights(model: Module, seed: number): void {
     else scale = 1 / Math.sqrt(t.size / t.shape[0]!);
     const v = new Float32Array(t.size);
     for (let i = 0; i < v.length; i++) v[i] = offset + scale * normal(r);
+    if (name.endsWith('prototypes')) {
+      // The background prototype (the last row) pulled towards the origin wins about half of the
+      // patches, so iFAM's mask both keeps and drops (random prototypes keep 9 patches in 10).
+      const D = t.shape[1]!;
+      for (let i = v.length - D; i < v.length; i++) v[i] = v[i]! * 0.65;
+    }
     dict[name] = tensor(v, { shape: [...t.shape] });
   }
   model.loadStateDict(dict);
@@ -113,15 +119,6 @@ function exported(method: 'baseline' | 'ifam'): Promise<Exported> {
     mkdirSync(runDir, { recursive: true });
     const model = method === 'ifam' ? new vit.IFAM(spec.vit, { ...spec.ifam!, numClasses: 2 }) : new vit.VisionTransformer({ ...spec.vit, numClasses: 2 });
     randomizeWeights(model, method === 'ifam' ? 11 : 7);
-    if (model instanceof vit.IFAM) {
-      // The background prototype pulled towards the origin, so that it wins about half of the
-      // patches: the mask then both keeps and drops (random prototypes keep 9 patches in 10).
-      const protos = await model.part_head.prototypes.data();
-      for (let i = (model.opts.parts * protos.length) / (model.opts.parts + 1); i < protos.length; i++) protos[i] = protos[i]! * 0.65;
-      const t = tensor(protos, { shape: [...model.part_head.prototypes.shape] });
-      model.part_head.loadStateDict({ prototypes: t, ...Object.fromEntries(Object.entries(model.part_head.stateDict()).filter(([k]) => k !== 'prototypes')) });
-      t.dispose();
-    }
     const checkpoint = join(runDir, 'checkpoint.safetensors');
     const optimizer = { 'optimizer.state.0.exp_avg': tensor([1, 2, 3]), 'optimizer.state.0.exp_avg_sq': tensor([1, 2, 3]) };
     writeFileSync(checkpoint, await saveSafetensors({ ...model.stateDict(), ...optimizer }, {
