@@ -111,9 +111,9 @@ interface Exported {
 }
 
 /** Writes a train.js-style checkpoint (optimiser entries and progress included) and exports it, once. */
-const exports: Partial<Record<'baseline' | 'ifam', Promise<Exported>>> = {};
+const exportRuns: Partial<Record<'baseline' | 'ifam', Promise<Exported>>> = {};
 function exported(method: 'baseline' | 'ifam'): Promise<Exported> {
-  return (exports[method] ??= (async () => {
+  return (exportRuns[method] ??= (async () => {
     const spec = SPECS[method];
     const runDir = join(out, method);
     mkdirSync(runDir, { recursive: true });
