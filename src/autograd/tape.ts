@@ -85,7 +85,7 @@ function topoOrder(roots: Tensor[]): Tensor[] {
 export interface GradOptions {
   /** Keep the graph so it can be walked again (default false). */
   retainGraph?: boolean;
-  /** Seed gradients for the outputs (default: ones, which needs scalar outputs... or any shape). */
+  /** Seed gradients for the outputs (default: ones, allowed only for one-element outputs, as in PyTorch). */
   gradOutputs?: (Tensor | null)[];
 }
 
@@ -157,26 +157,33 @@ function checkGraph(outputs: Tensor[], who: string): void {
   }
 }
 
-function seedsFor(outputs: Tensor[], gradOutputs: (Tensor | null)[] | undefined): Tensor[] {
-  return outputs.map((o, i) => {
+function seedsFor(outputs: Tensor[], gradOutputs: (Tensor | null)[] | undefined, who: string): Tensor[] {
+  // Every output is checked before any seed is made, so an error leaves nothing allocated.
+  outputs.forEach((o, i) => {
     const given = gradOutputs?.[i];
     if (given) {
       if (given.shape.length !== o.shape.length || given.shape.some((d, j) => d !== o.shape[j])) {
-        throw new Error(`backward: gradient of shape [${given.shape}] given for an output of shape [${o.shape}]`);
+        throw new Error(`${who}: gradient of shape [${given.shape}] given for an output of shape [${o.shape}]`);
       }
-      return given.clone();
+    } else if (o.size !== 1) {
+      // PyTorch's rule: a gradient of ones is only implied for a one-element output. Seeding any
+      // other shape with ones would silently differentiate its sum, which is rarely what was meant.
+      throw new Error(`${who}: grad can be implicitly created only for scalar outputs, and this output has shape [${o.shape}]; reduce it first (.sum() or .mean()) or pass a gradient of shape [${o.shape}]`);
     }
-    return o.onesLike();
   });
+  return outputs.map((o, i) => gradOutputs?.[i]?.clone() ?? o.onesLike());
 }
 
-/** `loss.backward()`: accumulates d(sum of outputs)/d(leaf) into every leaf's `.grad`. */
+/**
+ * `loss.backward()`: accumulates d(output)/d(leaf) into every leaf's `.grad`. A non-scalar output
+ * needs `gradOutput` (the vector of the vector-Jacobian product), as in PyTorch.
+ */
 export function backward(output: Tensor, gradOutput?: Tensor, opts: { retainGraph?: boolean } = {}): void {
   if (!output.requiresGrad) {
     throw new Error(`backward: the tensor of shape [${output.shape}] does not require grad (no input had requiresGrad, or it was made under noGrad)`);
   }
   checkGraph([output], 'backward');
-  const seeds = seedsFor([output], gradOutput ? [gradOutput] : undefined);
+  const seeds = seedsFor([output], gradOutput ? [gradOutput] : undefined, 'backward');
   propagate([output], seeds, !!opts.retainGraph, null, (t, g) => {
     if (!t.node) {
       // A leaf: accumulate into .grad, which outlives any tidy scope.
@@ -190,8 +197,9 @@ export function backward(output: Tensor, gradOutput?: Tensor, opts: { retainGrap
 }
 
 /**
- * Gradients of (the sum of) `outputs` with respect to `inputs`, which may be leaves or
- * intermediate tensors. Does not touch `.grad`. An input the outputs do not depend on gets zeros.
+ * Gradients of `outputs` (one-element tensors, or any shape with `gradOutputs`, summed over the
+ * outputs) with respect to `inputs`, which may be leaves or intermediate tensors. Does not touch
+ * `.grad`. An input the outputs do not depend on gets zeros.
  */
 export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], opts: GradOptions = {}): Tensor[] {
   const outs = Array.isArray(outputs) ? outputs : [outputs];
@@ -200,7 +208,7 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], opts: GradOpt
   }
   checkGraph(outs, 'grad');
   const want = new Map<Tensor, Tensor | null>(inputs.map((t) => [t, null]));
-  const seeds = seedsFor(outs, opts.gradOutputs);
+  const seeds = seedsFor(outs, opts.gradOutputs, 'grad');
   propagate(outs, seeds, !!opts.retainGraph, null, (t, g) => {
     if (want.has(t)) want.set(t, g.clone());
     return true;

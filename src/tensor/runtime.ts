@@ -87,6 +87,17 @@ export interface MemoryInfo {
   submits: number;
 }
 
+/** 4398046511104 → "4 TiB" (for error messages). */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = bytes, u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} bytes` : `${Number(v.toPrecision(3))} ${units[u]}`;
+}
+
 function sizeClass(bytes: number): number {
   // Round up to a quarter of the enclosing power of two: at most 25% waste, few classes.
   if (bytes <= 256) return 256;
@@ -123,6 +134,8 @@ export class Runtime {
   private pendingScopes = new Set<Promise<void>>();
   private profiler: Profiler | null = null;
   private errors: string[] = [];
+  /** Buffers whose creation the GPU reported as failed (see acquire). */
+  private failed = new WeakSet<GPUBuffer>();
 
   stats = { liveBytes: 0, pooledBytes: 0, peakBytes: 0, liveTensors: 0, buffersCreated: 0, dispatches: 0, submits: 0 };
 
@@ -157,21 +170,45 @@ export class Runtime {
 
   // ---------------------------------------------------------------- buffers
 
-  /** A storage buffer of at least `bytes` bytes, from the pool when possible. */
-  acquire(bytes: number): GPUBuffer {
-    const size = sizeClass(Math.max(4, bytes));
+  /** The largest storage buffer a kernel can bind on this device, in bytes. */
+  get maxBufferBytes(): number {
+    const limits = this.device.limits;
+    return Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
+  }
+
+  /**
+   * A storage buffer of at least `bytes` bytes, from the pool when possible. A size the device
+   * cannot have throws here, before anything is counted; a buffer the GPU fails to allocate (out
+   * of memory, reported later) stops counting as live as soon as the failure is known.
+   */
+  acquire(bytes: number, what = 'a buffer'): GPUBuffer {
+    const limit = this.maxBufferBytes;
+    if (!(bytes <= limit)) {
+      throw new RangeError(`${what} needs ${formatBytes(bytes)}, more than the largest buffer this GPU allows (${formatBytes(limit)})`);
+    }
+    // Rounding up to the size class must not cross the device limit either.
+    const size = Math.min(sizeClass(Math.max(4, bytes)), Math.floor(limit / 4) * 4);
     const list = this.free.get(size);
     let buf = list?.pop();
     if (buf) {
       this.stats.pooledBytes -= size;
     } else {
       this.device.pushErrorScope('out-of-memory');
-      buf = this.device.createBuffer({
+      this.device.pushErrorScope('validation');
+      const created = this.device.createBuffer({
         size,
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
       });
-      const scope = this.device.popErrorScope().then((e) => {
-        if (e) this.errors.push(`out of GPU memory allocating ${size} bytes (live ${this.stats.liveBytes} bytes): ${e.message}`);
+      buf = created;
+      const peakBefore = this.stats.peakBytes;
+      const scope = Promise.all([this.device.popErrorScope(), this.device.popErrorScope()]).then(([validation, oom]) => {
+        const e = oom ?? validation;
+        if (!e) return;
+        this.errors.push(`${oom ? 'out of GPU memory' : 'GPU error'} allocating ${formatBytes(size)} for ${what} (live ${formatBytes(this.stats.liveBytes - size)}): ${e.message}`);
+        // The buffer does not exist: stop counting it now, and never pool it.
+        this.failed.add(created);
+        this.stats.liveBytes -= size;
+        this.stats.peakBytes = Math.max(peakBefore, this.stats.liveBytes);
       });
       this.track(scope);
       this.stats.buffersCreated++;
@@ -185,6 +222,12 @@ export class Runtime {
   /** Returns a buffer to the pool. Commands already recorded that use it still see its contents. */
   release(buf: GPUBuffer): void {
     const size = buf.size;
+    if (this.failed.has(buf)) {
+      // Its allocation failed: it was already taken off the live count, and is not reusable.
+      this.failed.delete(buf);
+      buf.destroy();
+      return;
+    }
     this.stats.liveBytes -= size;
     if (this.destroyed) return;
     let list = this.free.get(size);

@@ -10,6 +10,7 @@ import * as rd from './ops/reduce.js';
 import * as nnops from './ops/nn.js';
 import * as mm from './ops/matmul.js';
 import * as ga from './ops/gather.js';
+import { formatTensor } from './format.js';
 
 /** GPU memory shared by a tensor and its reshaped views; freed when the last one lets go. */
 export class Storage {
@@ -109,7 +110,7 @@ export class Tensor {
   static empty(shape: Shape): Tensor {
     const s = checkShape('empty', shape);
     const bytes = numel(s) * 4;
-    return new Tensor(new Storage(rt().acquire(bytes), bytes), s);
+    return new Tensor(new Storage(rt().acquire(bytes, `a tensor of shape ${fmt(s)}`), bytes), s);
   }
 
   get rank(): number {
@@ -190,8 +191,33 @@ export class Tensor {
     return (await this.data())[0]!;
   }
 
+  /**
+   * Shape, dtype and autograd state, without reading the GPU: `Tensor(shape=[2, 3], dtype=float32,
+   * requiresGrad=true, gradFn=mul)`. The values need a GPU read: `await t.repr()` or `await t.print()`.
+   */
   toString(): string {
-    return `Tensor(shape=${fmt(this.shape)}${this.requiresGrad ? ', requiresGrad' : ''}${this.node ? `, op=${this.node.op}` : ''})`;
+    const state = this._storage === null ? ', disposed'
+      : `${this.requiresGrad ? ', requiresGrad=true' : ''}${this.node ? `, gradFn=${this.node.op}` : ''}${this.name ? `, name=${this.name}` : ''}`;
+    return `Tensor(shape=${fmt(this.shape)}, dtype=float32${state})`;
+  }
+
+  /** What console.log and util.inspect show in Node: the toString summary, not the internals. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
+
+  /**
+   * The values as PyTorch's repr prints them (`tensor([[1., 2.],\n        [3., 4.]],
+   * requires_grad=True)`), summarised beyond 1,000 elements. Reads the tensor back from the GPU.
+   */
+  async repr(): Promise<string> {
+    const suffixes = this.node ? [`grad_fn=<${this.node.op[0]!.toUpperCase()}${this.node.op.slice(1)}Backward>`] : this.requiresGrad ? ['requires_grad=True'] : [];
+    return formatTensor(this.size === 0 ? new Float32Array(0) : await this.data(), this.shape, suffixes);
+  }
+
+  /** Prints `await t.repr()` to the console (one awaited call, like `print(t)` in PyTorch). */
+  async print(): Promise<void> {
+    console.log(await this.repr());
   }
 
   // ---------------------------------------------------------------- autograd
@@ -299,15 +325,37 @@ function flatArgs(args: number[] | [readonly number[]]): number[] {
 
 type Nested = number | readonly Nested[];
 
-function flattenNested(data: Nested, shape: number[], out: number[], depth: number): void {
+/** Deeper nesting than any op supports; stops runaway recursion on self-referencing arrays. */
+const MAX_NESTING = 32;
+
+/** How a value that is not a number shows in an error message. */
+function describe(v: unknown): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 20 ? `${v.slice(0, 20)}…` : v)}`;
+  if (v === null || v === undefined) return String(v);
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'no prototype'})`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function isNumericView(v: unknown): v is ArrayLike<number> {
+  return ArrayBuffer.isView(v) && !(v instanceof DataView) && !(v instanceof BigInt64Array) && !(v instanceof BigUint64Array);
+}
+
+function flattenNested(data: unknown, shape: number[], out: number[], path: number[]): void {
+  const depth = path.length;
+  const at = () => (path.length ? ` at [${path.join('][')}]` : '');
   if (typeof data === 'number') {
-    if (depth !== shape.length) throw new ShapeError('tensor', 'ragged nested array');
+    if (depth !== shape.length) throw new ShapeError('tensor', `ragged nested array: a number${at()} where a list of length ${shape[depth]} was expected`);
     out.push(data);
     return;
   }
-  if (depth === shape.length) shape.push(data.length);
-  else if (shape[depth] !== data.length) throw new ShapeError('tensor', `ragged nested array at depth ${depth}: ${data.length} vs ${shape[depth]}`);
-  for (const x of data) flattenNested(x, shape, out, depth + 1);
+  const list = Array.isArray(data) ? data : isNumericView(data) ? Array.from(data) : null;
+  if (list === null) throw new TypeError(`tensor: expected numbers, got ${describe(data)}${at()}`);
+  if (depth >= MAX_NESTING) throw new ShapeError('tensor', `arrays nested more than ${MAX_NESTING} deep${at()}`);
+  if (depth === shape.length) {
+    if (depth > 0 && out.length > 0) throw new ShapeError('tensor', `ragged nested array: a list${at()} where a number was expected`);
+    shape.push(list.length);
+  } else if (shape[depth] !== list.length) throw new ShapeError('tensor', `ragged nested array${at()}: length ${list.length} vs ${shape[depth]}`);
+  list.forEach((x, i) => flattenNested(x, shape, out, [...path, i]));
 }
 
 export interface TensorOptions {
@@ -322,14 +370,26 @@ export function tensor(data: Nested | ArrayLike<number>, opts: TensorOptions = {
   if (typeof data === 'number') {
     values = new Float32Array([data]);
     shape = [];
-  } else if (ArrayBuffer.isView(data) || (!Array.isArray(data) && typeof (data as ArrayLike<number>).length === 'number')) {
-    values = data instanceof Float32Array ? data : Float32Array.from(data as ArrayLike<number>);
+  } else if (isNumericView(data)) {
+    values = data instanceof Float32Array ? data : Float32Array.from(data);
     shape = [values.length];
-  } else {
+  } else if (Array.isArray(data)) {
     const flat: number[] = [];
     shape = [];
-    flattenNested(data as Nested, shape, flat, 0);
+    flattenNested(data, shape, flat, []);
     values = Float32Array.from(flat);
+  } else if (data !== null && typeof data === 'object' && typeof (data as ArrayLike<number>).length === 'number') {
+    // Any other array-like ({ length, 0: …, 1: … }): every entry must be a number.
+    const like = data as ArrayLike<unknown>;
+    values = new Float32Array(like.length);
+    for (let i = 0; i < like.length; i++) {
+      const v = like[i];
+      if (typeof v !== 'number') throw new TypeError(`tensor: expected numbers, got ${describe(v)} at [${i}]`);
+      values[i] = v;
+    }
+    shape = [values.length];
+  } else {
+    throw new TypeError(`tensor: expected a number, an array of numbers (nested for more dimensions) or a typed array, got ${describe(data)}`);
   }
   if (opts.shape) {
     const s = checkShape('tensor', opts.shape);
