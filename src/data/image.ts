@@ -119,7 +119,20 @@ export class ImageDecodeError extends Error {
   }
 }
 
-type SharpFactory = (input: Uint8Array, opts?: { failOn?: string }) => SharpPipeline;
+/**
+ * The most pixels an image or mask may have (2^25, about 33 megapixels: 8192 × 4096). Decoding
+ * allocates memory in proportion to the pixel count the header claims, and a small compressed file
+ * can claim a huge picture (a 389 KB PNG says 20000 × 20000), so the header is checked first.
+ */
+export const MAX_IMAGE_PIXELS = 2 ** 25;
+
+function checkPixels(width: number, height: number, what: string): void {
+  if (width * height > MAX_IMAGE_PIXELS) {
+    throw new ImageDecodeError(`${what} is ${width}×${height} = ${(width * height).toLocaleString('en-US')} pixels, over the limit of ${MAX_IMAGE_PIXELS.toLocaleString('en-US')} (a decompression bomb?)`);
+  }
+}
+
+type SharpFactory = (input: Uint8Array, opts?: { failOn?: string; limitInputPixels?: number | false }) => SharpPipeline;
 interface SharpPipeline {
   metadata(): Promise<{ width?: number; height?: number; format?: string }>;
   removeAlpha(): SharpPipeline;
@@ -154,13 +167,28 @@ const FAIL_ON = 'truncated';
 /** Decodes a whole JPEG/PNG/WebP/... file to RGB bytes (HWC), failing on corrupt or truncated data. */
 export async function decodeImage(bytes: Uint8Array): Promise<RasterImage> {
   const sharp = await loadSharp();
+  await checkHeaderPixels(sharp, bytes);
   try {
-    const { data, info } = await sharp(bytes, { failOn: FAIL_ON }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await sharp(bytes, { failOn: FAIL_ON, limitInputPixels: MAX_IMAGE_PIXELS }).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
     if (info.channels !== 3) throw new Error(`decoded to ${info.channels} channels`);
     return { width: info.width, height: info.height, channels: 3, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
   } catch (e) {
     throw new ImageDecodeError(`cannot decode image: ${firstLine(e)}`);
   }
+}
+
+/**
+ * The pixel limit, checked on the header before decoding so the message says what is wrong (a
+ * header that cannot be read is left for the decoder to report).
+ */
+async function checkHeaderPixels(sharp: SharpFactory, bytes: Uint8Array): Promise<void> {
+  let m: { width?: number; height?: number };
+  try {
+    m = await sharp(bytes, { limitInputPixels: false }).metadata();
+  } catch {
+    return;
+  }
+  if (m.width && m.height) checkPixels(m.width, m.height, 'image');
 }
 
 function firstLine(e: unknown): string {
@@ -171,10 +199,13 @@ function firstLine(e: unknown): string {
 export async function imageSize(bytes: Uint8Array): Promise<{ width: number; height: number }> {
   const sharp = await loadSharp();
   try {
-    const m = await sharp(bytes, { failOn: FAIL_ON }).metadata();
+    // No pixel limit here: metadata() only reads the header, and checkPixels says what is wrong.
+    const m = await sharp(bytes, { failOn: FAIL_ON, limitInputPixels: false }).metadata();
     if (!m.width || !m.height) throw new Error('no image size in the header');
+    checkPixels(m.width, m.height, 'image');
     return { width: m.width, height: m.height };
   } catch (e) {
+    if (e instanceof ImageDecodeError) throw e;
     throw new ImageDecodeError(`cannot read image header: ${firstLine(e)}`);
   }
 }
@@ -189,7 +220,7 @@ export async function decodeResized(bytes: Uint8Array, S: number, opts: ResizeOp
   const { width, height } = await imageSize(bytes);
   const rect = cropRect(width, height, opts);
   try {
-    const { data, info } = await sharp(bytes, { failOn: FAIL_ON }).removeAlpha().toColourspace('srgb').extract(rect)
+    const { data, info } = await sharp(bytes, { failOn: FAIL_ON, limitInputPixels: MAX_IMAGE_PIXELS }).removeAlpha().toColourspace('srgb').extract(rect)
       .resize(S, S, { fit: 'fill', kernel: 'lanczos3' }).raw().toBuffer({ resolveWithObject: true });
     if (info.width !== S || info.height !== S || info.channels !== 3) throw new Error(`decoded to ${info.width}×${info.height}×${info.channels}`);
     return { data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), rect, width, height };
@@ -202,6 +233,11 @@ export async function decodeResized(bytes: Uint8Array, S: number, opts: ResizeOp
 export async function decodeMask(bytes: Uint8Array): Promise<RasterImage> {
   const isPNG = bytes.length >= 8 && bytes[0] === 0x89 && bytes[1] === 0x50 && bytes[2] === 0x4e && bytes[3] === 0x47;
   if (isPNG) {
+    // IHDR is always the first chunk: width and height are bytes 16-23 (big-endian).
+    if (bytes.length >= 24) {
+      const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      checkPixels(dv.getUint32(16), dv.getUint32(20), 'mask');
+    }
     try {
       return decodePNG(bytes);
     } catch (e) {

@@ -5,6 +5,12 @@ import { parseCsv, csvLine } from './csv.js';
 import { decodeImage, decodeMask, decodeResized, hwcToCHW, imageSize, maskToSize, type ResizeOptions } from './image.js';
 import { assembleBatch, groupNamesOf, type Batch, type ImageDataset, type NormalizeOption, type Sample } from './dataset.js';
 import { encodePNG } from '../io/png.js';
+import { FileError, readRegularFile, realFolder, resolveInside } from '../io/files.js';
+
+/** The largest metadata.csv read (Waterbirds' is 0.6 MB; a million rows fit in about 60 MB). */
+export const MAX_METADATA_BYTES = 256 * 2 ** 20;
+/** The largest image or mask file read (a 33-megapixel PNG is under 100 MB). */
+export const MAX_IMAGE_FILE_BYTES = 128 * 2 ** 20;
 
 export const REQUIRED_COLUMNS = ['img_id', 'img_filename', 'y', 'split', 'place'] as const;
 export const SPLITS = { train: 0, val: 1, test: 2 } as const;
@@ -21,7 +27,7 @@ export interface MetadataRow {
   maskFilename: string | null;
 }
 
-export type BadKind = 'malformed-row' | 'missing-value' | 'bad-y' | 'bad-split' | 'bad-place' | 'duplicate-id' | 'missing-file' | 'bad-image' | 'missing-mask' | 'bad-mask';
+export type BadKind = 'malformed-row' | 'missing-value' | 'bad-y' | 'bad-split' | 'bad-place' | 'duplicate-id' | 'bad-path' | 'missing-file' | 'bad-image' | 'missing-mask' | 'bad-mask';
 
 export interface BadRow { line: number; file: string; kind: BadKind; reason: string }
 
@@ -79,11 +85,17 @@ const INT = /^\s*\d+\s*$/;
 
 /** Checks the folder's metadata and files; throws DataError on the first problem unless skipBad. */
 export async function validateFolder(dir: string, opts: ValidateOptions = {}): Promise<FolderReport> {
-  const { fs, path } = await node();
+  const { path } = await node();
   const csvPath = path.join(dir, 'metadata.csv');
+  let realDir: string;
+  try {
+    realDir = await realFolder(dir, 'data folder');
+  } catch (e) {
+    throw new DataError(dir, 0, 'missing-metadata', `${csvPath}: cannot read the metadata file (${(e as Error).message})`);
+  }
   let text: string;
   try {
-    text = await fs.readFile(csvPath, 'utf8');
+    text = new TextDecoder().decode(await readRegularFile(path.join(realDir, 'metadata.csv'), { maxBytes: MAX_METADATA_BYTES, what: 'metadata file' }));
   } catch (e) {
     throw new DataError(csvPath, 0, 'missing-metadata', `${csvPath}: cannot read the metadata file (${(e as Error).message})`);
   }
@@ -135,7 +147,10 @@ export async function validateFolder(dir: string, opts: ValidateOptions = {}): P
   const checkFile = async (row: MetadataRow): Promise<BadRow | null> => {
     const file = path.join(dir, row.filename);
     let bytes: Uint8Array;
-    try { bytes = await fs.readFile(file); } catch { return { line: row.line, file, kind: 'missing-file', reason: 'image file not found or unreadable' }; }
+    try { bytes = await readRowFile(realDir, row.filename, 'image'); } catch (e) {
+      const missing = e instanceof FileError && (e.problem === 'missing' || e.problem === 'unreadable');
+      return { line: row.line, file, kind: missing ? 'missing-file' : 'bad-path', reason: missing ? 'image file not found or unreadable' : `image file ${(e as FileError).detail ?? (e as Error).message}` };
+    }
     let size: { width: number; height: number };
     try {
       if (decode) size = await decodeImage(bytes);
@@ -144,7 +159,10 @@ export async function validateFolder(dir: string, opts: ValidateOptions = {}): P
     if (row.maskFilename === null) return null;
     const maskFile = path.join(dir, row.maskFilename);
     let maskBytes: Uint8Array;
-    try { maskBytes = await fs.readFile(maskFile); } catch { return { line: row.line, file: maskFile, kind: 'missing-mask', reason: 'mask file not found or unreadable' }; }
+    try { maskBytes = await readRowFile(realDir, row.maskFilename, 'mask'); } catch (e) {
+      const missing = e instanceof FileError && (e.problem === 'missing' || e.problem === 'unreadable');
+      return { line: row.line, file: maskFile, kind: missing ? 'missing-mask' : 'bad-path', reason: missing ? 'mask file not found or unreadable' : `mask file ${(e as FileError).detail ?? (e as Error).message}` };
+    }
     if (!decode) return null;
     try {
       const m = await decodeMask(maskBytes);
@@ -177,6 +195,9 @@ export async function validateFolder(dir: string, opts: ValidateOptions = {}): P
     throw new DataError(b.file, b.line, b.kind, b.file === csvPath ? `${csvPath}:${b.line}: ${b.reason}` : `${b.file}: ${b.reason} (${csvPath} line ${b.line})`);
   }
 
+  checkNumbering(rows, 'y', csvPath);
+  checkNumbering(rows, 'place', csvPath);
+
   const skippedByKind: Partial<Record<BadKind, number>> = {};
   for (const b of bad) skippedByKind[b.kind] = (skippedByKind[b.kind] ?? 0) + 1;
   const total = records.length - 1;
@@ -191,6 +212,32 @@ export async function validateFolder(dir: string, opts: ValidateOptions = {}): P
     hasMasks: rows.length > 0 && rows.every((r) => r.maskFilename !== null),
     splitCounts, summary,
   };
+}
+
+/** Reads a file named by a row: inside the folder (after symlinks), regular, of bounded size. */
+async function readRowFile(realDir: string, name: string, what: 'image' | 'mask'): Promise<Uint8Array> {
+  const real = await resolveInside(realDir, name, `${what} file`);
+  return readRegularFile(real, { maxBytes: MAX_IMAGE_FILE_BYTES, what: `${what} file` });
+}
+
+/**
+ * Classes (y) and places must be numbered 0, 1, …, K−1 without gaps: the model gets one output per
+ * class up to the largest y, so a stray y = 1000000000 would otherwise build a billion-class head,
+ * and a gap would be a class with no data. Names the line of the row that implies the gap.
+ */
+function checkNumbering(rows: readonly MetadataRow[], column: 'y' | 'place', csvPath: string): void {
+  const firstLine = new Map<number, number>();
+  for (const r of rows) if (!firstLine.has(r[column])) firstLine.set(r[column], r.line);
+  if (firstLine.size === 0) return;
+  const values = [...firstLine.keys()].sort((a, b) => a - b);
+  const largest = values.at(-1)!;
+  if (largest === values.length - 1) return;
+  let missing = 0;
+  while (firstLine.has(missing)) missing++;
+  const line = firstLine.get(largest)!;
+  const what = column === 'y' ? 'classes (y)' : 'places';
+  throw new DataError(csvPath, line, column === 'y' ? 'bad-y' : 'bad-place',
+    `${csvPath}:${line}: ${column} = ${largest}, but ${what} must be numbered 0, 1, 2, … without gaps and no row has ${column} = ${missing} (${values.length} distinct value${values.length > 1 ? 's' : ''}: ${values.slice(0, 5).join(', ')}${values.length > 5 ? ', …' : ''})`);
 }
 
 // ------------------------------------------------------------------ the data set
@@ -265,20 +312,24 @@ export class WaterbirdsDataset implements ImageDataset {
     return assembleBatch(samples, this.imageSize, this.numPlaces, normalize);
   }
 
+  private realDir: Promise<string> | null = null;
+
   private async decode(row: MetadataRow): Promise<{ image: Uint8Array; mask: Uint8Array | null }> {
-    const { fs, path } = await node();
+    const { path } = await node();
+    this.realDir ??= realFolder(this.dir, 'data folder');
+    const realDir = await this.realDir;
     const file = path.join(this.dir, row.filename);
     const where = `(${path.join(this.dir, 'metadata.csv')} line ${row.line})`;
     let decoded;
     try {
-      decoded = await decodeResized(await fs.readFile(file), this.imageSize, this.resize);
+      decoded = await decodeResized(await readRowFile(realDir, row.filename, 'image'), this.imageSize, this.resize);
     } catch (e) {
       throw new DataError(file, row.line, 'bad-image', `${file}: ${(e as Error).message} ${where}`);
     }
     if (row.maskFilename === null) return { image: decoded.data, mask: null };
     const maskFile = path.join(this.dir, row.maskFilename);
     try {
-      const m = maskToSize(await decodeMask(await fs.readFile(maskFile)), decoded.rect, decoded.width, decoded.height, this.imageSize);
+      const m = maskToSize(await decodeMask(await readRowFile(realDir, row.maskFilename, 'mask')), decoded.rect, decoded.width, decoded.height, this.imageSize);
       return { image: decoded.data, mask: Uint8Array.from(m) };
     } catch (e) {
       throw new DataError(maskFile, row.line, 'bad-mask', `${maskFile}: ${(e as Error).message} ${where}`);

@@ -3,6 +3,7 @@
 // Format: u64 LE header length N, N bytes of JSON header, then the raw little-endian data.
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
+import { openRegularFile } from './files.js';
 
 /** A tensor's values on the host, always f32 (other dtypes are converted on read). */
 export interface HostTensor {
@@ -77,12 +78,20 @@ const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isS
  * names the tensor and the problem; allocates nothing proportional to what the header claims.
  */
 export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
-  if (bytes.byteLength < 8) fail(`file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
+  return parseHeaderOf(bytes, bytes.byteLength);
+}
+
+/**
+ * The header of a file of `fileSize` bytes whose first bytes (at least the length and the JSON
+ * header) are in `bytes`; entries are checked against the data area the file size leaves.
+ */
+function parseHeaderOf(bytes: Uint8Array, fileSize: number): SafetensorsHeader {
+  if (fileSize < 8) fail(`file is ${fileSize} bytes, too short for the 8-byte header length`);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const lo = dv.getUint32(0, true), hi = dv.getUint32(4, true);
   const headerLen = hi * 2 ** 32 + lo; // exact while < 2^53; anything that large is rejected below
   if (headerLen > MAX_HEADER_BYTES) fail(`header length ${headerLen} is over the ${MAX_HEADER_BYTES}-byte limit (corrupt file?)`);
-  if (headerLen > bytes.byteLength - 8) fail(`header length ${headerLen} runs past the end of the file (${bytes.byteLength} bytes)`);
+  if (headerLen > fileSize - 8) fail(`header length ${headerLen} runs past the end of the file (${fileSize} bytes)`);
   if (headerLen < 2) fail(`header length ${headerLen} is too short for a JSON object`);
   let text: string;
   try {
@@ -99,7 +108,7 @@ export function parseSafetensorsHeader(bytes: Uint8Array): SafetensorsHeader {
   if (!isObject(json)) fail(`header must be a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
 
   const dataStart = 8 + headerLen;
-  const dataBytes = bytes.byteLength - dataStart;
+  const dataBytes = fileSize - dataStart;
   const metadata: Record<string, string> = {};
   const entries: SafetensorsEntry[] = [];
   for (const [name, raw] of Object.entries(json)) {
@@ -330,15 +339,66 @@ async function nodeFs(): Promise<typeof import('node:fs/promises')> {
   }
 }
 
-/** Loads a safetensors file from disk (Node). */
-export async function loadSafetensorsFile(path: string): Promise<SafetensorsContents<Tensor>> {
-  const fs = await nodeFs();
-  let bytes: Uint8Array;
+/**
+ * The largest safetensors file read from disk: 2 GiB holds 500 million f32 weights, several times
+ * ViT-L. Files are read whole, so this bounds the memory a file can make a reader take.
+ */
+export const MAX_SAFETENSORS_FILE_BYTES = 2 * 2 ** 30;
+
+/**
+ * Reads a safetensors file from disk (Node) and checks its header, without uploading anything:
+ * only a regular file of at most `maxBytes` is opened, and its header is read and validated
+ * against the file's size before the rest is read, so a garbage or hostile file costs a few bytes.
+ */
+export async function readSafetensorsFile(path: string, opts: { maxBytes?: number } = {}): Promise<Uint8Array> {
+  await nodeFs(); // the Node-only message, before anything else
+  let opened;
   try {
-    bytes = await fs.readFile(path);
+    opened = await openRegularFile(path, { maxBytes: opts.maxBytes ?? MAX_SAFETENSORS_FILE_BYTES, what: 'file' });
   } catch (e) {
-    fail(`cannot read ${path}: ${(e as Error).message}`);
+    fail((e as Error).message);
   }
+  const { handle, size } = opened;
+  try {
+    const readAt = async (buf: Uint8Array, position: number) => {
+      let at = 0;
+      while (at < buf.length) {
+        const { bytesRead } = await handle.read(buf, at, buf.length - at, position + at);
+        if (bytesRead === 0) fail(`${path} ended after ${position + at} bytes while being read (was it being written?)`);
+        at += bytesRead;
+      }
+    };
+    // The 8-byte length and the JSON header first: parsing them against the size on disk
+    // rejects a corrupt file before its bulk is read.
+    const prefix = new Uint8Array(Math.min(size, 8));
+    await readAt(prefix, 0);
+    if (size >= 8) {
+      const dv = new DataView(prefix.buffer);
+      const headerLen = dv.getUint32(4, true) * 2 ** 32 + dv.getUint32(0, true);
+      if (headerLen <= MAX_HEADER_BYTES && headerLen <= size - 8) {
+        const head = new Uint8Array(8 + headerLen);
+        head.set(prefix);
+        await readAt(head.subarray(8), 8);
+        parseHeaderOf(head, size);
+      }
+    }
+    const bytes = new Uint8Array(size);
+    await readAt(bytes, 0);
+    return bytes;
+  } catch (e) {
+    if (e instanceof SafetensorsError) {
+      e.message = `${e.message} (in ${path})`;
+      throw e;
+    }
+    fail(`cannot read ${path}: ${(e as Error).message}`);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Loads a safetensors file from disk (Node); see readSafetensorsFile for the checks. */
+export async function loadSafetensorsFile(path: string): Promise<SafetensorsContents<Tensor>> {
+  const bytes = await readSafetensorsFile(path);
   try {
     return loadSafetensors(bytes);
   } catch (e) {
