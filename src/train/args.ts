@@ -175,7 +175,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   for (const k of ['tau', 'temperature'] as const) if (!(a[k] > 0)) throw new UsageError(`--${k} must be positive, got ${a[k]}`);
   if (!(a['label-smoothing'] >= 0 && a['label-smoothing'] < 1)) throw new UsageError(`--label-smoothing must be in [0, 1), got ${a['label-smoothing']}`);
   const patch = PRESETS[a.model as PresetName].patchSize;
-  if (explicit.has('image-size') && a['image-size'] % patch !== 0) {
+  if (!a.eval && a['image-size'] % patch !== 0) {
     const below = Math.floor(a['image-size'] / patch) * patch, above = below + patch;
     throw new UsageError(`--image-size ${a['image-size']} is not a multiple of ${a.model}'s patch size ${patch} (try ${below > 0 ? `${below} or ` : ''}${above})`);
   }
@@ -215,7 +215,7 @@ export function checkApplicable(args: ParsedArgs, evalMethod?: string): void {
     const method = args.method!;
     for (const k of given) {
       const only = METHOD_GROUPS[FLAGS[k].group];
-      if (only && only !== method) throw new UsageError(`--${k} is a ${only === 'ifam' ? 'iFAM' : only} setting and does not apply to --method ${method}`);
+      if (only && only !== method) throw new UsageError(`--${k} is ${only === 'ifam' ? 'an iFAM' : 'a robustvit'} setting and does not apply to --method ${method}`);
     }
     if (args.explicit.has('init') && method !== 'robustvit') throw new UsageError(`--init (the baseline checkpoint robustvit fine-tunes) does not apply to --method ${method}; to start from pretrained weights use --weights`);
     if (args.init && args.explicit.has('base-epochs')) throw new UsageError('--base-epochs does not apply with --init: no baseline is trained when one is given');

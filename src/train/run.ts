@@ -1,9 +1,11 @@
 // `node train.js`: data, model, optimiser and the training loop — checkpoint every epoch (atomic),
-// resume (optimiser, schedule position and RNG included), Ctrl-C saves and exits, a NaN/Inf loss
-// stops the run keeping the last good checkpoint — then test metrics, pictures and a summary.
-import { existsSync, mkdirSync } from 'node:fs';
+// resume (optimiser, schedule position and RNG included, flags from the run's config.json), Ctrl-C
+// or SIGTERM saves and exits, a NaN/Inf loss stops the run keeping the last good checkpoint — then
+// test metrics, pictures and a summary. Everything a user can get wrong (flags, data, files,
+// folders) is checked before the GPU starts where possible, and ends in one line and exit code 2.
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { writeFile, rename } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { init, type AdapterDescription } from '../tensor/device.js';
 import { Tensor, tensor, tidy } from '../tensor/tensor.js';
 import { getRngState, manualSeed, setRngState, type RngState } from '../tensor/ops/random.js';
@@ -12,19 +14,21 @@ import { clipGradNorm } from '../nn/clip.js';
 import { cosineSchedule } from '../nn/schedule.js';
 import { manualSeed as initSeed } from '../nn/init.js';
 import type { Module } from '../nn/module.js';
-import { loadSafetensorsFile, saveSafetensorsFile } from '../io/safetensors.js';
+import { decodeSafetensors, loadSafetensors, readSafetensorsFile, saveSafetensorsFile, type HostTensor } from '../io/safetensors.js';
+import { reasonOf } from '../io/files.js';
 import { syntheticDataset } from '../data/synthetic.js';
 import { fashionBenchmark, loadFashionMnist, FASHION_CLASSES, type FashionClass, type FashionMnist, type FashionSplit } from '../data/fashion.js';
 import { IdxError } from '../io/idx.js';
 import { DataLoader } from '../data/loader.js';
-import { groupCounts, type ImageDataset, type NormalizeOption } from '../data/dataset.js';
-import { validateFolder, waterbirdsDataset } from '../data/waterbirds.js';
-import { vitConfig, type PresetName } from '../vit/config.js';
+import { groupCounts, resolveNormalization, type ImageDataset, type NormalizeOption } from '../data/dataset.js';
+import { validateFolder, waterbirdsDataset, type FolderReport } from '../data/waterbirds.js';
+import { vitConfig, type PresetName, type ViTConfig } from '../vit/config.js';
 import { VisionTransformer } from '../vit/vit.js';
 import { IFAM } from '../vit/ifam.js';
 import { loadWeights } from '../vit/weights.js';
 import { DEFAULT_PART_LOSS_WEIGHTS } from '../vit/part_losses.js';
-import { parseArgs, helpText, UsageError, type Args, type ParsedArgs } from './args.js';
+import { checkApplicable, FLAGS, parseArgs, helpText, UsageError, type Args, type FlagName, type FlagSpec, type ParsedArgs } from './args.js';
+import { checkSpec } from './spec.js';
 import { batchLoss, buildModel, type LossWeights, type Method, type ModelSpec } from './methods.js';
 import { evaluate, pictureIndices, type EvalResult } from './evaluate.js';
 import { saveCurves, saveSamplePicture, type CurvePoint } from './pictures.js';
@@ -77,16 +81,17 @@ async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await rename(tmp, path);
 }
 
-async function openData(args: ParsedArgs, pretrained: boolean): Promise<DataSplits> {
+async function openData(args: ParsedArgs, pretrained: boolean, forTraining = false): Promise<DataSplits> {
   const normalize: NormalizeOption = pretrained ? 'imagenet' : SCRATCH_NORMALIZATION;
   if (args.data) {
     if (args.explicit.has('benchmark')) throw new UsageError('--benchmark and --data exclude each other: --data DIR trains on the folder instead of a benchmark');
     // Bad data fails here, before any training: every row is read and every image decoded.
     const report = await validateFolder(args.data, { skipBad: args['skip-bad'] });
     if (args['skip-bad'] && report.skipped.length) log(`data: ${report.summary}`);
+    checkFolderSplits(report, forTraining);
     const open = (split: 'train' | 'val' | 'test') => waterbirdsDataset(args.data!, { split, imageSize: args['image-size'], skipBad: args['skip-bad'], report });
     const [train, val, test] = await Promise.all([open('train'), open('val'), open('test')]);
-    return { train, val, test, normalize: 'imagenet', description: `${args.data} (${train.length}/${val.length}/${test.length} images)` };
+    return { train, val, test, normalize: 'imagenet', description: `${args.data} (${train.length}/${val.length}/${test.length} images, ${report.numClasses} classes, ${report.numPlaces} places)` };
   }
   // Only training images are spuriously correlated; val and test keep all groups balanced. The
   // data seed is fixed: --seed changes the model's initialisation and the order of batches, not the data.
@@ -125,6 +130,26 @@ async function openData(args: ParsedArgs, pretrained: boolean): Promise<DataSpli
   };
 }
 
+/**
+ * What a folder must hold to train (or test) on: at least two classes, every split non-empty, and
+ * every class present in the training split (a class seen only in val or test is a typo in y far
+ * more often than a real class). Names the folder, and the line of the offending row.
+ */
+function checkFolderSplits(report: FolderReport, forTraining: boolean): void {
+  const where = report.csvPath;
+  if (report.rows.length > 0 && report.numClasses < 2) {
+    throw new UsageError(`${where}: every usable row has y = 0, and a classifier needs at least two classes (y = 0 and y = 1)`);
+  }
+  const names = ['train', 'val', 'test'] as const;
+  for (const k of forTraining ? [0, 1, 2] : [2]) {
+    if (report.splitCounts[k as 0 | 1 | 2] === 0) throw new UsageError(`${where}: no usable rows in the ${names[k]} split (split = ${k})${report.skipped.length ? `; ${report.summary}` : ''}`);
+  }
+  if (!forTraining) return;
+  const inTrain = new Set(report.rows.filter((r) => r.split === 0).map((r) => r.y));
+  const stray = report.rows.find((r) => !inTrain.has(r.y));
+  if (stray) throw new UsageError(`${where}:${stray.line}: y = ${stray.y} has no row in the training split (split = 0), so the model could never learn that class`);
+}
+
 /** --classes "a,b" as two different Fashion-MNIST class names. */
 function parseClasses(value: string): [FashionClass, FashionClass] {
   const names = value.split(',').map((s) => s.trim().toLowerCase());
@@ -138,7 +163,12 @@ function parseClasses(value: string): [FashionClass, FashionClass] {
 
 function modelSpec(args: ParsedArgs, numClasses: number): ModelSpec {
   const preset = args.model as PresetName;
-  const vit = vitConfig(preset, { imageSize: args['image-size'] });
+  let vit: ViTConfig;
+  try {
+    vit = vitConfig(preset, { imageSize: args['image-size'] });
+  } catch (e) {
+    throw new UsageError(`--model ${preset} --image-size ${args['image-size']}: ${(e as Error).message}`);
+  }
   const method = args.method as Method;
   return {
     method, preset, vit, numClasses,
@@ -186,17 +216,108 @@ function modelEntries(tensors: Record<string, Tensor>): Record<string, Tensor> {
   return Object.fromEntries(Object.entries(tensors).filter(([k]) => !k.startsWith('optimizer.')));
 }
 
-/** Loads a checkpoint written by train.js: its spec, model weights and the raw contents. */
+/** A checkpoint read and checked on the host, before anything goes to the GPU. */
+interface HostCheckpoint {
+  path: string;
+  spec: ModelSpec;
+  tensors: Record<string, HostTensor>;
+  metadata: Record<string, string>;
+}
+
+/** JSON from a checkpoint's metadata, or a one-line error naming the file and the key. */
+function metadataJson(path: string, metadata: Record<string, string>, key: string): unknown {
+  const text = metadata[key];
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`${path}: metadata "${key}" is not valid JSON (${(e as Error).message})`);
+  }
+}
+
+/**
+ * Reads a checkpoint written by train.js into host memory: a regular file of bounded size, a
+ * valid safetensors header, a spec that is well-formed and matches the weights the file holds.
+ * `flag` names the flag that gave the path, for messages.
+ */
+async function readCheckpointHost(path: string, flag: string): Promise<HostCheckpoint> {
+  if (!existsSync(path)) throw new UsageError(`${flag}: checkpoint ${path} does not exist`);
+  const { tensors, metadata } = decodeSafetensors(await readSafetensorsFile(path));
+  const raw = metadataJson(path, metadata, 'webfam.spec');
+  if (raw === undefined) throw new UsageError(`${path} is not a webfam checkpoint (no "webfam.spec" metadata); for plain timm weights use --weights`);
+  let weights = 0;
+  for (const [k, t] of Object.entries(tensors)) if (!k.startsWith('optimizer.')) weights += t.data.length;
+  let spec: ModelSpec;
+  try {
+    spec = checkSpec(raw, weights, path);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  return { path, spec, tensors, metadata };
+}
+
+/** Warns (one line) when weights hold NaN or infinite values: whatever is measured with them is meaningless. */
+function warnNonFinite(tensors: Record<string, HostTensor>, path: string, what: string): void {
+  let bad = 0, total = 0;
+  const names: string[] = [];
+  for (const [k, t] of Object.entries(tensors)) {
+    if (k.startsWith('optimizer.')) continue;
+    let here = 0;
+    for (const v of t.data) if (!Number.isFinite(v)) here++;
+    total += t.data.length;
+    if (here) {
+      bad += here;
+      names.push(k);
+    }
+  }
+  if (bad) {
+    log(`train.js: warning: ${bad.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} weights in ${path} are NaN or infinite (${names.slice(0, 3).join(', ')}${names.length > 3 ? `, and ${names.length - 3} more tensors` : ''}); ${what}`);
+  }
+}
+
+/**
+ * Uploads a host checkpoint's tensors (`all`: the optimiser state too, for --resume) and loads the
+ * model's entries into `model`; returns the uploaded tensors.
+ */
+function checkpointModelInto(model: Module, host: HostCheckpoint, all = true): { tensors: Record<string, Tensor> } {
+  const tensors: Record<string, Tensor> = {};
+  for (const [k, t] of Object.entries(host.tensors)) if (all || !k.startsWith('optimizer.')) tensors[k] = tensor(t.data, { shape: t.shape });
+  try {
+    model.loadStateDict(modelEntries(tensors));
+  } catch (e) {
+    for (const t of Object.values(tensors)) t.dispose();
+    throw new UsageError(`${host.path}: the weights do not fit the model its spec describes: ${oneLine((e as Error).message.replace(/^loadStateDict \(\w+\): /, ''))}`);
+  }
+  return { tensors };
+}
+
+/** Builds the model of a host checkpoint on the GPU. */
+function checkpointModel(host: HostCheckpoint): { spec: ModelSpec; model: Module; metadata: Record<string, string>; tensors: Record<string, Tensor> } {
+  const model = buildModel(host.spec);
+  try {
+    const { tensors } = checkpointModelInto(model, host, false);
+    for (const t of Object.values(tensors)) t.dispose();
+  } catch (e) {
+    model.dispose();
+    throw e;
+  }
+  return { spec: host.spec, model, metadata: host.metadata, tensors: {} };
+}
+
+/** Loads a checkpoint written by train.js: its spec, model weights and (empty unless resuming) the raw contents. */
 export async function loadCheckpoint(path: string): Promise<{ spec: ModelSpec; model: Module; metadata: Record<string, string>; tensors: Record<string, Tensor> }> {
   if (!existsSync(path)) throw new UsageError(`checkpoint ${path} does not exist`);
   if (isExportDir(path)) return loadExportAsCheckpoint(path);
-  const { tensors, metadata } = await loadSafetensorsFile(path);
-  const specJson = metadata['webfam.spec'];
-  if (!specJson) throw new UsageError(`${path} is not a webfam checkpoint (no "webfam.spec" metadata); for plain timm weights use --weights`);
-  const spec = JSON.parse(specJson) as ModelSpec;
-  const model = buildModel(spec);
-  model.loadStateDict(modelEntries(tensors));
-  return { spec, model, metadata, tensors };
+  return checkpointModel(await readCheckpointHost(path, 'checkpoint'));
+}
+
+/** Whether a path names a folder (export directories are folders; checkpoints are files). */
+function isFolder(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function printSummary(result: EvalResult, method: string, extra: string): void {
@@ -220,11 +341,27 @@ function publicResult(r: EvalResult): Omit<EvalResult, 'samples'> {
   return rest;
 }
 
-async function evalOnly(args: ParsedArgs, adapter: AdapterDescription): Promise<number> {
-  const { spec, model, metadata, tensors } = await loadCheckpoint(args.eval!);
+async function evalOnly(args: ParsedArgs): Promise<number> {
+  checkApplicable(args);
+  // A checkpoint file is read and checked before the GPU starts (a folder is an export, loaded later).
+  const host = isFolder(args.eval!) ? null : await readCheckpointHost(args.eval!, '--eval');
+  if (host) {
+    checkApplicable(args, host.spec.method);
+    warnNonFinite(host.tensors, args.eval!, 'the accuracy below is meaningless');
+  }
+  const adapter = await startGpu();
+  const { spec, model, metadata, tensors } = host ? checkpointModel(host) : await loadCheckpoint(args.eval!);
   for (const t of Object.values(tensors)) if (!t.name) t.dispose();
-  const normalize = JSON.parse(metadata['webfam.normalize'] ?? 'null') as NormalizeOption;
+  let normalize: NormalizeOption;
+  try {
+    normalize = resolveNormalization((metadataJson(args.eval!, metadata, 'webfam.normalize') ?? null) as NormalizeOption);
+  } catch (e) {
+    throw new UsageError(`${args.eval}: metadata "webfam.normalize" is malformed (${(e as Error).message})`);
+  }
   const data = await openData({ ...args, 'image-size': spec.vit.imageSize }, false);
+  if (data.test.numClasses !== spec.numClasses) {
+    throw new UsageError(`--eval: ${args.eval} classifies ${spec.numClasses} classes, but the test data has ${data.test.numClasses}`);
+  }
   const result = await evaluate(spec.method, model, data.test, {
     batchSize: args['batch-size'], normalize, quiet: args.quiet, label: 'test', noise: args['eval-noise'],
     relevance: spec.method !== 'ifam', keepSamples: pictureIndices(data.test), trainGroupCounts: groupCounts(data.train),
@@ -234,110 +371,379 @@ async function evalOnly(args: ParsedArgs, adapter: AdapterDescription): Promise<
   return 0;
 }
 
+/** Starts the GPU (after everything that can be checked without it) and says which adapter runs. */
+async function startGpu(): Promise<AdapterDescription> {
+  const adapter = await init();
+  log(`webfam on ${adapter.description || adapter.device || adapter.vendor} (${adapter.backend})`);
+  return adapter;
+}
+
+/** Errors in what the user gave (flags, data, files): one line, exit code 2. */
+const USER_ERRORS = new Set(['UsageError', 'DataError', 'SafetensorsError', 'IdxError', 'FileError', 'ImageDecodeError', 'SpecError']);
+
+/** A multi-line message (a list of problems, a GPU error with its call site) as one line. */
+export function oneLine(message: string, maxItems = 5): string {
+  const lines = message.split('\n').map((l) => l.trim().replace(/^- /, '')).filter(Boolean);
+  if (lines.length <= 1) return lines[0] ?? '';
+  const items = lines.slice(1);
+  const shown = items.slice(0, maxItems).join('; ');
+  const sep = /[:;]$/.test(lines[0]!) ? ' ' : ': ';
+  return `${lines[0]}${sep}${shown}${items.length > maxItems ? `; … and ${items.length - maxItems} more` : ''}`;
+}
+
+/**
+ * The single place errors end up: user errors print one line (exit 2), a diverging loss exits 3,
+ * GPU memory exhaustion one line (exit 1); anything else is a bug in webfam and keeps its stack
+ * trace (exit 1). --debug adds the stack trace to every message.
+ */
+function reportError(e: unknown, debug: boolean): number {
+  const err = e instanceof Error ? e : new Error(String(e));
+  const stack = () => { if (debug && err.stack) log(err.stack); };
+  const errno = err as NodeJS.ErrnoException;
+  if (USER_ERRORS.has(err.name)) {
+    log(`train.js: ${oneLine(err.message)}`);
+    stack();
+    return 2;
+  }
+  if (typeof errno.code === 'string' && typeof errno.syscall === 'string') {
+    // A file-system call on a path the user chose (the run folder, a file) failed.
+    log(`train.js: cannot ${errno.syscall} ${errno.path ?? ''}: ${reasonOf(err)}`.replace('  ', ' '));
+    stack();
+    return 2;
+  }
+  if (err instanceof NonFiniteLoss) {
+    log(`train.js: ${err.message}`);
+    stack();
+    return 3;
+  }
+  if (/out of GPU memory|GPU out of memory|largest buffer this GPU allows/.test(err.message)) {
+    log(`train.js: ${oneLine(err.message)}; try a smaller --batch-size, --image-size or --model`);
+    stack();
+    return 1;
+  }
+  log(`train.js: internal error (a bug in webfam, not a problem with your input; please report it with the trace below): ${oneLine(err.message)}`);
+  log(err.stack ?? '(no stack trace)');
+  return 1;
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  let args: ParsedArgs;
+  // Known before parsing, so even an error in the flags can show its trace.
+  let debug = argv.some((a) => /^--debug(=(true|1))?$/.test(a));
   try {
-    args = parseArgs(argv);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      log(`train.js: ${e.message}`);
-      return 2;
+    let args = parseArgs(argv);
+    debug = args.debug;
+    if (args.help) {
+      process.stdout.write(helpText() + '\n');
+      return 0;
     }
-    throw e;
-  }
-  if (args.help) {
-    process.stdout.write(helpText() + '\n');
-    return 0;
-  }
-  try {
     checkBridgeFlags(args);
-    const adapter = await init();
-    log(`webfam on ${adapter.description || adapter.device || adapter.vendor} (${adapter.backend})`);
-    if (args.export) return await exportCommand(args, openData);
-    if (args.import) return await importCommand(args);
-    if (args.eval) return await evalOnly(args, adapter);
-    return await train(args, adapter);
-  } catch (e) {
-    if (e instanceof UsageError || ['DataError', 'SafetensorsError', 'IdxError'].includes((e as Error).name)) {
-      log(`train.js: ${(e as Error).message}`);
-      return 2;
+    if (args.export) {
+      await startGpu();
+      return await exportCommand(args, openData);
     }
-    throw e;
+    if (args.import) {
+      await startGpu();
+      return await importCommand(args);
+    }
+    if (args.eval) return await evalOnly(args);
+    if (args.resume) args = restoreRunArgs(args, argv);
+    return await train(args);
+  } catch (e) {
+    return reportError(e, debug);
   }
 }
 
-async function train(args: ParsedArgs, adapter: AdapterDescription): Promise<number> {
+/** Flags that belong to one invocation, not to the run: never restored by --resume. */
+const PER_INVOCATION: readonly FlagName[] = ['resume', 'name', 'out', 'help', 'debug', 'quiet', 'json', 'stop-after'];
+
+/** The flags a run's config.json restores: its configuration, not modes such as --eval. */
+function restorable(k: FlagName): boolean {
+  if (PER_INVOCATION.includes(k)) return false;
+  return FLAGS[k].group !== 'What to run' || ['method', 'benchmark', 'data'].includes(k);
+}
+
+/**
+ * `--name X --resume`: the run's flags come from its config.json; flags given now must equal
+ * them, except the few marked resumable (--epochs to extend, output flags). Changed ones are
+ * refused by name: a resumed run continues exactly the run that was started.
+ */
+function restoreRunArgs(given: ParsedArgs, argv: readonly string[]): ParsedArgs {
+  if (!given.name) throw new UsageError('--resume needs the --name of the run to continue');
+  const dir = join(given.out!, given.name);
+  const configPath = join(dir, 'config.json');
+  if (!existsSync(join(dir, 'checkpoint.safetensors'))) throw new UsageError(`--resume: ${join(dir, 'checkpoint.safetensors')} does not exist (give the --name of an earlier run${given.out !== 'runs' ? '' : ', and --out if it was not runs'})`);
+  let saved: Record<string, unknown>;
+  try {
+    const st = statSync(configPath);
+    if (!st.isFile() || st.size > 1 << 20) throw new Error(st.isFile() ? 'over 1 MiB' : 'not a regular file');
+    saved = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    if (typeof saved !== 'object' || saved === null || Array.isArray(saved)) throw new Error('not a JSON object');
+  } catch (e) {
+    throw new UsageError(`--resume: cannot read the run's flags from ${configPath} (${(e as NodeJS.ErrnoException).code ? reasonOf(e) : (e as Error).message})`);
+  }
+  // Older config.json files kept the data description under "data", where the --data flag now is.
+  const oldFormat = !('data_description' in saved);
+  const restoredArgv: string[] = [];
+  for (const [k, spec] of Object.entries(FLAGS) as [FlagName, FlagSpec][]) {
+    if (!restorable(k) || (k === 'data' && oldFormat)) continue;
+    const v = saved[k];
+    if (v === undefined || v === null || v === spec.default) continue;
+    restoredArgv.push(`--${k}=${String(v)}`);
+  }
+  let restored: ParsedArgs;
+  try {
+    restored = parseArgs(restoredArgv);
+  } catch (e) {
+    throw new UsageError(`--resume: ${configPath}: ${(e as Error).message}`);
+  }
+  const changed = [...given.explicit].filter((k) => restorable(k) && !(FLAGS[k] as FlagSpec).resumable && !(k === 'data' && oldFormat) && String(given[k]) !== String(restored[k]));
+  if (changed.length) {
+    const what = changed.map((k) => `--${k} ${String(given[k])} (the run has ${String(restored[k])})`).join(', ');
+    const allowed = (Object.entries(FLAGS) as [FlagName, FlagSpec][]).filter(([k, s]) => s.resumable && k !== 'help').map(([k]) => `--${k}`);
+    throw new UsageError(`--resume continues the run exactly as it was configured in ${configPath}, so it refuses ${what}; only ${allowed.join(', ')} may be given differently (or start a new run with another --name)`);
+  }
+  const args = parseArgs([...restoredArgv, ...argv]);
+  if (args.epochs !== restored.epochs) {
+    log(`resume: --epochs ${args.epochs} instead of the run's ${restored.epochs}; the learning-rate schedule now spans the new length, so this is not an exact continuation of the original run`);
+  }
+  return args;
+}
+
+/** Creates a folder and its missing parents one by one (Node's recursive mkdir loops forever under /proc). */
+function makeFolders(dir: string): void {
+  const missing: string[] = [];
+  let p = resolve(dir);
+  while (!existsSync(p)) {
+    missing.unshift(p);
+    const up = dirname(p);
+    if (up === p) break;
+    p = up;
+  }
+  if (existsSync(p) && !statSync(p).isDirectory()) throw new UsageError(`cannot create the run folder ${dir}: ${p} is not a folder`);
+  for (const q of missing) {
+    try {
+      mkdirSync(q);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'EEXIST' && statSync(q).isDirectory()) continue;
+      throw new UsageError(`cannot create the run folder ${dir}: ${reasonOf(e)} (${q})`);
+    }
+  }
+}
+
+/**
+ * One train.js at a time per run folder: a lock file with the process id. A lock whose process is
+ * gone (killed with SIGKILL, the machine restarted) is taken over. Returns the release function.
+ */
+function lockRun(dir: string): () => void {
+  const lock = join(dir, 'train.lock');
+  for (let attempt = 0; ; attempt++) {
+    try {
+      writeFileSync(lock, `${process.pid}\n`, { flag: 'wx' });
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new UsageError(`cannot lock the run folder ${dir}: ${reasonOf(e)}`);
+      const pid = Number(readFileSync(lock, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new UsageError(`${dir} is in use by another train.js (process ${pid}); wait for it to finish, or if no such run is going on, remove ${lock}`);
+      }
+      rmSync(lock, { force: true });
+    }
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    try { unlinkSync(lock); } catch { /* already gone */ }
+  };
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes what an interrupted atomic write leaves (name.tmp-...), in the run folder and its pictures. */
+function removeStaleTemporaries(dir: string): number {
+  let removed = 0;
+  for (const d of [dir, join(dir, 'pictures')]) {
+    if (!existsSync(d)) continue;
+    for (const f of readdirSync(d)) {
+      if (!/\.tmp-[0-9a-z-]+$/i.test(f)) continue;
+      rmSync(join(d, f), { force: true });
+      removed++;
+    }
+  }
+  return removed;
+}
+
+async function train(args: ParsedArgs): Promise<number> {
+  checkApplicable(args);
   const method = args.method as Method;
   const name = args.name ?? `${method}-${new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15)}`;
   const dir = join(args.out!, name);
   const ckptPath = join(dir, 'checkpoint.safetensors');
   const bestPath = join(dir, 'best.safetensors');
-  if (args.resume && !existsSync(ckptPath)) throw new UsageError(`--resume: ${ckptPath} does not exist (give the --name of an earlier run)`);
+  if (existsSync(dir) && !isFolder(dir)) throw new UsageError(`the run folder ${dir} exists and is not a folder`);
   if (!args.resume && existsSync(ckptPath)) throw new UsageError(`${dir} already holds a run; pass --resume to continue it, or choose another --name`);
-  mkdirSync(join(dir, 'pictures'), { recursive: true });
 
-  const data = await openData(args, !!args.weights);
+  // Everything that reads the user's files runs before the run folder is made and the GPU starts.
+  const resumeHost = args.resume ? await readCheckpointHost(ckptPath, '--resume') : null;
+  let prog: Progression = { phase: 0, epoch: 0, batch: 0, globalStep: 0, trainSeconds: 0, imagesSeen: 0, rng: getRngState(), history: [], lossSum: 0, lossCount: 0 };
+  if (resumeHost) {
+    const saved = metadataJson(ckptPath, resumeHost.metadata, 'webfam.progress');
+    if (!isProgression(saved)) throw new UsageError(`--resume: ${ckptPath} has no valid "webfam.progress" metadata (it was not written by a training run); start a new run instead`);
+    prog = saved;
+    if (prog.best && prog.best.by !== args.select) {
+      throw new UsageError(`--resume: this run chose its best epoch by --select ${prog.best.by}; resume it with the same --select`);
+    }
+  }
+  const data = await openData(args, !!args.weights, true);
   log(`data: ${data.description}`);
   const spec = modelSpec(args, data.train.numClasses);
-  manualSeed(args.seed);
-  initSeed(args.seed);
-  const model = buildModel(spec);
-  if (args.weights) {
-    const contents = await loadSafetensorsFile(args.weights);
-    const targets: [string, VisionTransformer][] = model instanceof IFAM ? [['stage1', model.stage1], ['stage2', model.stage2]] : [['', model as VisionTransformer]];
-    for (const [, vit] of targets) {
-      const r = loadWeights(vit, contents, { strict: true, allowMissing: ['head.'], ignore: ['head.', 'fc_norm.'] });
-      if (r.missing.length) log(`weights: kept fresh ${r.missing.join(', ')}`);
+  if (resumeHost) {
+    const saved = resumeHost.spec;
+    const sameVit = (Object.keys(spec.vit) as (keyof ViTConfig)[]).every((k) => saved.vit[k] === spec.vit[k]);
+    if (saved.method !== spec.method || saved.preset !== spec.preset || !sameVit || saved.numClasses !== spec.numClasses) {
+      throw new UsageError(`--resume: ${ckptPath} holds a ${saved.method} ${saved.preset} model of ${saved.numClasses} classes at ${saved.vit.imageSize} px, which these flags and data do not describe`);
     }
-    log(`weights: loaded ${args.weights} into ${targets.map(([n]) => n || 'the model').join(' and ')}`);
   }
-  if (method === 'robustvit' && args.init) {
-    const { model: base } = await loadCheckpoint(args.init);
-    model.loadStateDict(base.stateDict());
-    log(`robustvit: fine-tuning ${args.init}`);
+  const weightsBytes = args.weights ? await readSafetensorsFile(args.weights) : null;
+  const initHost = args.init && !isFolder(args.init) ? await readCheckpointHost(args.init, '--init') : null;
+  if (initHost) {
+    if (initHost.spec.method === 'ifam') throw new UsageError(`--init needs a baseline (or robustvit) checkpoint to fine-tune; ${args.init} is an ifam checkpoint`);
+    warnNonFinite(initHost.tensors, args.init!, 'fine-tuning them will not work');
   }
   const phases: Phase[] = method === 'robustvit'
     ? [...(args.init ? [] : [{ name: 'baseline' as const, loss: 'baseline' as const, epochs: args['base-epochs'], lr: args.lr }]), { name: 'relevance', loss: 'relevance', epochs: args.epochs, lr: args['relevance-lr'] }]
     : [{ name: 'train', loss: method, epochs: args.epochs, lr: args.lr }];
-  const weights = lossWeights(args);
+  if (resumeHost && prog.phase === phases.length - 1 && prog.epoch > phases[prog.phase]!.epochs) {
+    throw new UsageError(`--resume: this run has already trained ${prog.epoch} epochs${phases.length > 1 ? ` of its ${phases[prog.phase]!.name} phase` : ''}; --epochs ${phases[prog.phase]!.epochs} cannot shorten it`);
+  }
   const loader = new DataLoader(data.train, {
     batchSize: args['batch-size'], shuffle: true, seed: args.seed, dropLast: true, normalize: data.normalize,
     augment: args.augment ? { flip: true } : null, prefetch: 2,
   });
   const stepsPerEpoch = loader.batchesPerEpoch;
   if (stepsPerEpoch === 0) throw new UsageError(`--batch-size ${args['batch-size']} is larger than the ${data.train.length} training images`);
+
+  // The run folder: made now, locked against a second train.js, cleared of what an interrupted
+  // write left behind, and removed again if this run fails before its first checkpoint.
+  const dirExisted = existsSync(dir);
+  makeFolders(dir);
+  const unlock = lockRun(dir);
+  let checkpointed = existsSync(ckptPath);
+  let interrupted: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (interrupted) {
+      unlock();
+      process.exit(signal === 'SIGTERM' ? 143 : 130);
+    }
+    interrupted = signal;
+    log(`\ninterrupted (${signal}): saving a checkpoint at the end of this step (${signal === 'SIGINT' ? 'Ctrl-C' : signal} again to quit at once)`);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const stale = removeStaleTemporaries(dir);
+    if (stale) log(`removed ${stale} temporary file${stale > 1 ? 's' : ''} an interrupted write left in ${dir}`);
+    return await trainInFolder({ args, method, name, dir, ckptPath, bestPath, data, spec, phases, loader, prog, resumeHost, weightsBytes, initHost, wasInterrupted: () => interrupted, onCheckpoint: () => { checkpointed = true; } });
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    unlock();
+    // A run that failed before its first checkpoint leaves nothing behind (no empty folders).
+    if (!checkpointed && !dirExisted) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** A parsed "webfam.progress" that has what resuming reads. */
+function isProgression(v: unknown): v is Progression {
+  if (typeof v !== 'object' || v === null) return false;
+  const p = v as Record<string, unknown>;
+  const count = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+  return count(p.phase) && count(p.epoch) && count(p.batch) && count(p.globalStep) && typeof p.trainSeconds === 'number'
+    && typeof p.imagesSeen === 'number' && typeof p.rng === 'object' && p.rng !== null && Array.isArray(p.history)
+    && typeof p.lossSum === 'number' && typeof p.lossCount === 'number';
+}
+
+interface RunSetup {
+  args: ParsedArgs;
+  method: Method;
+  name: string;
+  dir: string;
+  ckptPath: string;
+  bestPath: string;
+  data: DataSplits;
+  spec: ModelSpec;
+  phases: Phase[];
+  loader: DataLoader;
+  prog: Progression;
+  resumeHost: HostCheckpoint | null;
+  weightsBytes: Uint8Array | null;
+  initHost: HostCheckpoint | null;
+  wasInterrupted: () => NodeJS.Signals | null;
+  onCheckpoint: () => void;
+}
+
+/** The run itself, once its inputs are checked and its folder is made and locked. */
+async function trainInFolder(run: RunSetup): Promise<number> {
+  const { args, method, name, dir, ckptPath, bestPath, data, spec, phases, loader, resumeHost } = run;
+  let prog = run.prog;
+  const adapter = await startGpu();
+  manualSeed(args.seed);
+  initSeed(args.seed);
+  const model = buildModel(spec);
+  if (run.weightsBytes) {
+    const contents = loadSafetensors(run.weightsBytes);
+    const targets: [string, VisionTransformer][] = model instanceof IFAM ? [['stage1', model.stage1], ['stage2', model.stage2]] : [['', model as VisionTransformer]];
+    try {
+      for (const [, vit] of targets) {
+        const r = loadWeights(vit, contents, { strict: true, allowMissing: ['head.'], ignore: ['head.', 'fc_norm.'] });
+        if (r.missing.length) log(`weights: kept fresh ${r.missing.join(', ')}`);
+      }
+    } catch (e) {
+      throw new UsageError(`--weights ${args.weights} does not fit --model ${spec.preset} at ${spec.vit.imageSize} px: ${oneLine((e as Error).message.replace(/^loadStateDict \(\w+\): /, ''))}`);
+    } finally {
+      for (const t of Object.values(contents.tensors)) t.dispose();
+    }
+    log(`weights: loaded ${args.weights} into ${targets.map(([n]) => n || 'the model').join(' and ')}`);
+  }
+  if (method === 'robustvit' && args.init) {
+    const { model: base, spec: baseSpec } = run.initHost ? checkpointModel(run.initHost) : await loadCheckpoint(args.init);
+    try {
+      model.loadStateDict(base.stateDict());
+    } catch (e) {
+      throw new UsageError(`--init ${args.init} (a ${baseSpec.preset} model of ${baseSpec.numClasses} classes at ${baseSpec.vit.imageSize} px) does not fit this run's model: ${oneLine((e as Error).message.replace(/^loadStateDict \(\w+\): /, ''))}`);
+    } finally {
+      base.dispose();
+    }
+    log(`robustvit: fine-tuning ${args.init}`);
+  }
+  const weights = lossWeights(args);
+  const stepsPerEpoch = loader.batchesPerEpoch;
   const pics = pictureIndices(data.test);
 
-  let prog: Progression = { phase: 0, epoch: 0, batch: 0, globalStep: 0, trainSeconds: 0, imagesSeen: 0, rng: getRngState(), history: [], lossSum: 0, lossCount: 0 };
   let resumeTensors: Record<string, Tensor> | null = null;
   let resumeMeta: Record<string, string> | null = null;
-  if (args.resume) {
-    const { tensors, metadata } = await loadSafetensorsFile(ckptPath);
-    const saved = JSON.parse(metadata['webfam.spec'] ?? 'null') as ModelSpec | null;
-    if (!saved || saved.method !== spec.method || saved.preset !== spec.preset || JSON.stringify(saved.vit) !== JSON.stringify(spec.vit)) {
-      throw new UsageError(`--resume: ${ckptPath} was trained with a different method or model; use the same flags as the original run`);
-    }
-    model.loadStateDict(modelEntries(tensors));
-    prog = JSON.parse(metadata['webfam.progress']!) as Progression;
-    if (prog.best && prog.best.by !== args.select) {
-      throw new UsageError(`--resume: this run chose its best epoch by --select ${prog.best.by}; resume it with the same --select`);
-    }
+  if (resumeHost) {
+    const { tensors } = checkpointModelInto(model, resumeHost);
     resumeTensors = tensors;
-    resumeMeta = metadata;
+    resumeMeta = resumeHost.metadata;
     log(`resume: phase ${phases[prog.phase]?.name}, epoch ${prog.epoch + 1}, batch ${prog.batch} (step ${prog.globalStep})`);
   }
-  await writeJsonAtomic(join(dir, 'config.json'), { ...args, explicit: undefined, name, spec, phases, adapter: adapter.description, data: data.description });
+  await writeJsonAtomic(join(dir, 'config.json'), { ...args, explicit: undefined, name, spec, phases, adapter: adapter.description, data_description: data.description });
 
-  let interrupted = false;
-  const onSigint = () => {
-    if (interrupted) process.exit(130);
-    interrupted = true;
-    log('\ninterrupted: saving a checkpoint at the end of this step (Ctrl-C again to quit at once)');
+  const saveCheckpointAt = async (path: string, opt: AdamW, p: Progression) => {
+    await saveCheckpoint(path, model, opt, spec, p, data.normalize, data.train.classNames);
+    if (path === ckptPath) run.onCheckpoint();
   };
-  process.on('SIGINT', onSigint);
   const finalMetrics: Record<string, unknown> = {};
   let epochsThisRun = 0;
-  try {
+  {
     for (let ph = prog.phase; ph < phases.length; ph++) {
       const phase = phases[ph]!;
       const opt = new AdamW(paramGroups(model, args['weight-decay']), { lr: phase.lr, weightDecay: args['weight-decay'] });
@@ -368,7 +774,8 @@ async function train(args: ParsedArgs, adapter: AdapterDescription): Promise<num
           pending = null;
           if (!Number.isFinite(vals.total!)) {
             const terms = Object.entries(vals).map(([a, b]) => `${a}=${b}`).join(', ');
-            throw new NonFiniteLoss(`loss became ${vals.total} at step ${prog.globalStep} (${terms}); the last good checkpoint is kept at ${ckptPath}. Try a lower --lr or --clip.`);
+            const kept = existsSync(ckptPath) ? `the last good checkpoint is kept at ${ckptPath}` : 'no checkpoint had been written yet, so the run folder is removed';
+            throw new NonFiniteLoss(`loss became ${vals.total} at step ${prog.globalStep} (${terms}); ${kept}. Try a lower --lr or --clip.`);
           }
           lastLoss = vals.total!;
           prog.lossSum += vals.total!;
@@ -396,17 +803,18 @@ async function train(args: ParsedArgs, adapter: AdapterDescription): Promise<num
           prog.batch = k;
           prog.imagesSeen += b.size;
           bar.update(k, { loss: Number.isNaN(lastLoss) ? undefined : lastLoss, lr: opt.baseLr });
-          if (interrupted) break;
+          if (run.wasInterrupted()) break;
         }
         await readPending();
         prog.trainSeconds += (performance.now() - t0) / 1000;
-        if (interrupted) {
+        const signal = run.wasInterrupted();
+        if (signal) {
           prog.rng = getRngState();
           prog.epoch = epoch;
-          await saveCheckpoint(ckptPath, model, opt, spec, prog, data.normalize, data.train.classNames);
+          await saveCheckpointAt(ckptPath, opt, prog);
           bar.finish('interrupted');
-          log(`saved ${ckptPath}; continue with: node train.js --name ${name} --resume${args.out !== 'runs' ? ` --out ${args.out}` : ''} (and the same flags)`);
-          return 130;
+          log(`saved ${ckptPath}; continue with: node train.js --name ${name} --resume${args.out !== 'runs' ? ` --out ${args.out}` : ''}`);
+          return signal === 'SIGTERM' ? 143 : 130;
         }
         const trainLoss = prog.lossSum / Math.max(1, prog.lossCount);
         const val = await evaluate(method, model, data.val, { batchSize: args['batch-size'], normalize: data.normalize, quiet: true });
@@ -419,7 +827,7 @@ async function train(args: ParsedArgs, adapter: AdapterDescription): Promise<num
           const better = !prog.best || score[0]! > prog.best.score[0]! || (score[0] === prog.best.score[0] && score[1]! > prog.best.score[1]!);
           if (better) {
             prog.best = { by: args.select!, epoch: prog.history.length, score };
-            await saveCheckpoint(bestPath, model, opt, spec, { ...prog, epoch: epoch + 1, batch: 0 }, data.normalize, data.train.classNames);
+            await saveCheckpointAt(bestPath, opt, { ...prog, epoch: epoch + 1, batch: 0 });
           }
         }
         prog.termSums = {};
@@ -428,12 +836,12 @@ async function train(args: ParsedArgs, adapter: AdapterDescription): Promise<num
         prog.lossSum = 0;
         prog.lossCount = 0;
         prog.rng = getRngState();
-        await saveCheckpoint(ckptPath, model, opt, spec, prog, data.normalize, data.train.classNames);
+        await saveCheckpointAt(ckptPath, opt, prog);
         await writeJsonAtomic(join(dir, 'metrics.json'), { method, epochs: prog.history, final: null });
-        if (args.pictures) await saveCurves(join(dir, 'pictures', 'curves.png'), prog.history, `${method}: loss and validation accuracy`);
+        if (args.pictures) await saveCurves(picturePath(dir, 'curves.png'), prog.history, `${method}: loss and validation accuracy`);
         const lastEpoch = ph === phases.length - 1 && epoch === phase.epochs - 1;
         if (args['stop-after'] > 0 && ++epochsThisRun >= args['stop-after'] && !lastEpoch) {
-          log(`stopped after ${epochsThisRun} epoch(s) as asked; continue with: node train.js --name ${name} --resume (and the same flags)`);
+          log(`stopped after ${epochsThisRun} epoch(s) as asked; continue with: node train.js --name ${name} --resume${args.out !== 'runs' ? ` --out ${args.out}` : ''}`);
           return 0;
         }
       }
@@ -442,7 +850,7 @@ async function train(args: ParsedArgs, adapter: AdapterDescription): Promise<num
 
     if (args.select !== 'last' && prog.best) {
       // Test the selected epoch's model (checkpoint.safetensors stays the last one, for --resume).
-      const { tensors } = await loadSafetensorsFile(bestPath);
+      const { tensors } = loadSafetensors(await readSafetensorsFile(bestPath));
       model.loadStateDict(modelEntries(tensors));
       for (const t of Object.values(tensors)) t.dispose();
       log(`--select ${args.select}: testing the model of epoch ${prog.best.epoch} (${bestPath})`);
@@ -452,7 +860,7 @@ async function train(args: ParsedArgs, adapter: AdapterDescription): Promise<num
       relevance: method !== 'ifam', keepSamples: pics, trainGroupCounts: groupCounts(data.train),
     });
     if (args.pictures) {
-      await saveSamplePicture(join(dir, 'pictures', 'test-samples.png'), test.samples, data.test, `${method} on test images of every group`);
+      await saveSamplePicture(picturePath(dir, 'test-samples.png'), test.samples, data.test, `${method} on test images of every group`);
     }
     const epochs = phases.reduce((a, p) => a + p.epochs, 0);
     Object.assign(finalMetrics, {
@@ -469,15 +877,14 @@ async function train(args: ParsedArgs, adapter: AdapterDescription): Promise<num
     process.stdout.write(`outputs in ${dir}/\n`);
     if (args.json) process.stdout.write(JSON.stringify(finalMetrics) + '\n');
     return 0;
-  } catch (e) {
-    if (e instanceof NonFiniteLoss) {
-      log(`train.js: ${e.message}`);
-      return 3;
-    }
-    throw e;
-  } finally {
-    process.off('SIGINT', onSigint);
   }
 }
 
+/** A diverging loss: the run stops with exit code 3. */
 class NonFiniteLoss extends Error {}
+
+/** <dir>/pictures/<file>, the folder made on first use (so a failed run leaves no empty one). */
+function picturePath(dir: string, file: string): string {
+  mkdirSync(join(dir, 'pictures'), { recursive: true });
+  return join(dir, 'pictures', file);
+}
