@@ -105,6 +105,7 @@ async function expectFailure(args: string[], code: number, message: RegExp, opts
   assert.not.match(r.stderr, /^\s+at /m, `${what}: a stack trace was printed:\n${r.stderr}`);
   assert.ok(r.rssMb < (opts.rssMb ?? RSS_BOUND_MB), `${what}: peak memory ${r.rssMb.toFixed(0)} MB`);
   assert.equal(listing(out), before, `${what}: left files in --out`);
+  if (process.env.WEBFAM_PROBE_REPORT) console.log(`probe: ${r.rssMb.toFixed(0).padStart(4)} MB ${r.seconds.toFixed(2).padStart(6)} s  ${lines[0]!.slice(0, 110)}`);
   return r;
 }
 
@@ -184,7 +185,7 @@ test('file names in metadata.csv stay inside the data folder, after symlinks', a
   const dir = folder(['12,../../outside.png,0,0,0,mask0.png']);
   await expectFailure(DATA_FLAGS(dir), 2, /outside\.png: image file name "\.\.\/\.\.\/outside\.png" points outside the data folder .*metadata\.csv line 14\)$/);
   await expectFailure(DATA_FLAGS(folder(['12,../../../../../../../../etc/passwd,0,0,0,mask0.png'])), 2, /etc\/passwd.*points outside the data folder.*line 14/);
-  await expectFailure(DATA_FLAGS(folder(['12,/etc/passwd,0,0,0,mask0.png'])), 2, /image file name "\/etc\/passwd" is an absolute path; names must be relative to the data folder.*line 14/);
+  await expectFailure(DATA_FLAGS(folder(['12,/etc/passwd,0,0,0,mask0.png'])), 2, /^train\.js: \/etc\/passwd: image file name "\/etc\/passwd" is an absolute path; names must be relative to the data folder.*line 14/);
   const linked = folder([], {});
   symlinkSync(join(root, 'outside.png'), join(linked, 'link.png'));
   writeFileSync(join(linked, 'metadata.csv'), [HEADER, ...goodRows(), '12,link.png,0,0,0,mask0.png'].join('\n') + '\n');
@@ -235,6 +236,11 @@ test('only regular files of bounded size are read: /dev/zero, pipes, folders and
   await expectFailure(DATA_FLAGS(bigcsv), 2, /metadata\.csv: cannot read the metadata file \(.*300 MiB, over the 256 MiB limit\)/);
   await expectFailure(DATA_FLAGS(join(root, 'outside.png')), 2, /cannot read the metadata file \(data folder .*outside\.png is a file, not a folder\)/);
   await expectFailure(DATA_FLAGS(join(root, 'no-such-folder')), 2, /cannot read the metadata file \(data folder .*no-such-folder: no such file or folder\)/);
+  // Fashion-MNIST's IDX files go through the same kind of check.
+  const fashion = join(root, 'fashion');
+  mkdirSync(fashion);
+  for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) symlinkSync('/dev/zero', join(fashion, f));
+  await expectFailure([...TINY, '--benchmark', 'fashion', '--fashion-dir', fashion], 2, /the default benchmark needs Fashion-MNIST: .*idx\d-ubyte: not a regular file/, { timeoutS: 20 });
 });
 
 test('decompression bombs: a 20000×20000 PNG is refused from its header, as an image and as a mask', async () => {
@@ -282,6 +288,11 @@ test('sizes and settings out of range are one-line errors naming the flag, befor
     assert.ok(r.seconds < 10, `${flags.join(' ')}: ${r.seconds.toFixed(1)} s`);
   }
   assert.not.ok(existsSync(join(root, 'x')), '--name ../x wrote nothing outside --out');
+  // --debug keeps the one line and adds the stack trace.
+  const debug = await trainJs([...TINY, '--seed', '-1', '--debug']);
+  assert.is(debug.code, 2);
+  assert.match(debug.stderr, /^train\.js: --seed must be at least 0, got -1$/m);
+  assert.match(debug.stderr, /^\s+at parseArgs /m, debug.stderr);
 });
 
 test('flags that do not apply are errors naming the method or mode', async () => {
@@ -369,6 +380,9 @@ test('--eval of weights with NaN says so instead of printing a meaningless accur
   const spec3 = { ...SPEC, numClasses: 3 };
   writeFileSync(three, encodeSafetensors(await stateOf(spec3), META(spec3)));
   await expectFailure(['--eval', three, '--benchmark', 'synthetic', '--test-size', '8', '--quiet'], 2, /classifies 3 classes, but the test data has 2/, { timeoutS: 90 });
+  const badNorm = join(root, 'bad-normalize.safetensors');
+  writeFileSync(badNorm, encodeSafetensors(await stateOf(SPEC), { ...META(SPEC), 'webfam.normalize': '{"mean":[0.5],"std":[0]}' }));
+  await expectFailure(['--eval', badNorm, '--benchmark', 'synthetic', '--test-size', '8', '--quiet'], 2, /bad-normalize\.safetensors: metadata "webfam\.normalize" is malformed \(normalize: expected 3 means and 3 positive stds/, { timeoutS: 90 });
 });
 
 test('the spec check counts weights exactly: every preset and method builds the number checkSpec expects', async () => {
@@ -478,11 +492,11 @@ test('SIGTERM saves a checkpoint like Ctrl-C; --resume with only --name finishes
   assert.is(JSON.parse(longer.stdout.trim().split('\n').at(-1)!).epochs, 3);
 });
 
-test('a run that fails before its first checkpoint leaves no run folder behind (no empty pictures/)', async () => {
-  const r = await trainJs(['--method', 'baseline', '--name', 'diverges', ...TINY, '--lr', '1e30', '--clip', '0', '--warmup-epochs', '0'], { timeoutS: 120 });
-  assert.is(r.code, 3, r.stderr);
-  assert.match(r.stderr, /train\.js: loss became .*no checkpoint had been written yet, so the run folder is removed/);
-  assert.not.ok(existsSync(join(out, 'diverges')), 'the run folder is gone');
+test('a run that fails before its first checkpoint leaves no run folder behind (no empty pictures/, no new --out)', async () => {
+  const fresh = join(out, 'fresh', 'deeper');
+  const r = await expectFailure(['--method', 'baseline', '--name', 'diverges', ...TINY, '--out', fresh, '--lr', '1e30', '--clip', '0', '--warmup-epochs', '0'], 3, /^train\.js: loss became .*no checkpoint had been written yet, so the run folder is removed/, { timeoutS: 120 });
+  assert.match(r.stderr, /webfam on /, 'it got as far as training');
+  assert.not.ok(existsSync(join(out, 'fresh')), 'the folders made for the run are gone');
 });
 
 // ------------------------------------------------------------------ the engine

@@ -149,7 +149,9 @@ export async function validateFolder(dir: string, opts: ValidateOptions = {}): P
     let bytes: Uint8Array;
     try { bytes = await readRowFile(realDir, row.filename, 'image'); } catch (e) {
       const missing = e instanceof FileError && (e.problem === 'missing' || e.problem === 'unreadable');
-      return { line: row.line, file, kind: missing ? 'missing-file' : 'bad-path', reason: missing ? 'image file not found or unreadable' : `image file ${(e as FileError).detail ?? (e as Error).message}` };
+      // An absolute name is reported as given, not joined onto the folder.
+      const named = e instanceof FileError && e.problem === 'outside' ? e.path : file;
+      return { line: row.line, file: named, kind: missing ? 'missing-file' : 'bad-path', reason: missing ? 'image file not found or unreadable' : `image file ${(e as FileError).detail ?? (e as Error).message}` };
     }
     let size: { width: number; height: number };
     try {
@@ -161,7 +163,8 @@ export async function validateFolder(dir: string, opts: ValidateOptions = {}): P
     let maskBytes: Uint8Array;
     try { maskBytes = await readRowFile(realDir, row.maskFilename, 'mask'); } catch (e) {
       const missing = e instanceof FileError && (e.problem === 'missing' || e.problem === 'unreadable');
-      return { line: row.line, file: maskFile, kind: missing ? 'missing-mask' : 'bad-path', reason: missing ? 'mask file not found or unreadable' : `mask file ${(e as FileError).detail ?? (e as Error).message}` };
+      const named = e instanceof FileError && e.problem === 'outside' ? e.path : maskFile;
+      return { line: row.line, file: named, kind: missing ? 'missing-mask' : 'bad-path', reason: missing ? 'mask file not found or unreadable' : `mask file ${(e as FileError).detail ?? (e as Error).message}` };
     }
     if (!decode) return null;
     try {

@@ -509,8 +509,11 @@ function restoreRunArgs(given: ParsedArgs, argv: readonly string[]): ParsedArgs 
   return args;
 }
 
-/** Creates a folder and its missing parents one by one (Node's recursive mkdir loops forever under /proc). */
-function makeFolders(dir: string): void {
+/**
+ * Creates a folder and its missing parents one by one (Node's recursive mkdir loops forever under
+ * /proc); returns the folders it created, outermost first.
+ */
+function makeFolders(dir: string): string[] {
   const missing: string[] = [];
   let p = resolve(dir);
   while (!existsSync(p)) {
@@ -528,6 +531,7 @@ function makeFolders(dir: string): void {
       throw new UsageError(`cannot create the run folder ${dir}: ${reasonOf(e)} (${q})`);
     }
   }
+  return missing;
 }
 
 /**
@@ -632,9 +636,14 @@ async function train(args: ParsedArgs): Promise<number> {
 
   // The run folder: made now, locked against a second train.js, cleared of what an interrupted
   // write left behind, and removed again if this run fails before its first checkpoint.
-  const dirExisted = existsSync(dir);
-  makeFolders(dir);
-  const unlock = lockRun(dir);
+  const created = makeFolders(dir);
+  let unlock: () => void;
+  try {
+    unlock = lockRun(dir);
+  } catch (e) {
+    removeCreated(created);
+    throw e;
+  }
   let checkpointed = existsSync(ckptPath);
   let interrupted: NodeJS.Signals | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -656,7 +665,18 @@ async function train(args: ParsedArgs): Promise<number> {
     process.off('SIGTERM', onSignal);
     unlock();
     // A run that failed before its first checkpoint leaves nothing behind (no empty folders).
-    if (!checkpointed && !dirExisted) rmSync(dir, { recursive: true, force: true });
+    if (!checkpointed) removeCreated(created);
+  }
+}
+
+/** Removes the folders makeFolders created (innermost first; parents only while empty). */
+function removeCreated(created: readonly string[]): void {
+  if (created.length === 0) return;
+  rmSync(created.at(-1)!, { recursive: true, force: true });
+  for (const d of [...created].reverse().slice(1)) {
+    try {
+      if (readdirSync(d).length === 0) rmSync(d, { recursive: true });
+    } catch { /* already gone */ }
   }
 }
 
