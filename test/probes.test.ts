@@ -233,7 +233,7 @@ test('only regular files of bounded size are read: /dev/zero, pipes, folders and
   mkdirSync(bigcsv);
   writeFileSync(join(bigcsv, 'metadata.csv'), '');
   truncateSync(join(bigcsv, 'metadata.csv'), 300 * 2 ** 20);
-  await expectFailure(DATA_FLAGS(bigcsv), 2, /metadata\.csv: cannot read the metadata file \(.*300 MiB, over the 256 MiB limit\)/);
+  await expectFailure(DATA_FLAGS(bigcsv), 2, /metadata\.csv: cannot read the metadata file \(.*300 MiB, over the 64 MiB limit\)/);
   await expectFailure(DATA_FLAGS(join(root, 'outside.png')), 2, /cannot read the metadata file \(data folder .*outside\.png is a file, not a folder\)/);
   await expectFailure(DATA_FLAGS(join(root, 'no-such-folder')), 2, /cannot read the metadata file \(data folder .*no-such-folder: no such file or folder\)/);
   // Fashion-MNIST's IDX files go through the same kind of check.
@@ -288,6 +288,14 @@ test('sizes and settings out of range are one-line errors naming the flag, befor
     assert.ok(r.seconds < 10, `${flags.join(' ')}: ${r.seconds.toFixed(1)} s`);
   }
   assert.not.ok(existsSync(join(root, 'x')), '--name ../x wrote nothing outside --out');
+  // A reader that goes away (`node train.js --help | head -1`) is no error.
+  const help = spawn(process.execPath, ['train.js', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  help.stdout.destroy();
+  let helpErr = '';
+  help.stderr.on('data', (d) => (helpErr += d));
+  const helpCode = await new Promise((r) => help.on('close', r));
+  assert.is(helpCode, 0, helpErr);
+  assert.is(helpErr, '');
   // --debug keeps the one line and adds the stack trace.
   const debug = await trainJs([...TINY, '--seed', '-1', '--debug']);
   assert.is(debug.code, 2);

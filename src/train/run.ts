@@ -429,6 +429,12 @@ function reportError(e: unknown, debug: boolean): number {
 export async function main(argv: readonly string[]): Promise<number> {
   // Known before parsing, so even an error in the flags can show its trace.
   let debug = argv.some((a) => /^--debug(=(true|1))?$/.test(a));
+  // `node train.js --help | head`: a reader that went away is not an error (stdout carries only
+  // the final summary and --json, written after everything is saved).
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
   try {
     let args = parseArgs(argv);
     debug = args.debug;
