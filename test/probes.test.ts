@@ -261,6 +261,12 @@ test('classes and places are numbered 0, 1, … without gaps, with two classes a
   await expectFailure(DATA_FLAGS(folder([], {}, goodRows().map((l) => l.replace(/^(\d+,img\d+\.png),1,/, '$1,0,')))), 2, /every usable row has y = 0, and a classifier needs at least two classes/);
   await expectFailure(DATA_FLAGS(folder([], {}, goodRows().filter((l) => l.split(',')[3] !== '1'))), 2, /no usable rows in the val split \(split = 1\)/);
   await expectFailure(DATA_FLAGS(folder(['12,img0.png,99999999999999999999999,0,0,mask0.png'])), 2, /metadata\.csv:14: y = 1e\+23, but classes/);
+  // One stray y = 2 among many training rows is allowed (it may be a real class) but said out loud.
+  const many = Array.from({ length: 600 }, (_, i) => `${100 + i},img${i % 12}.png,${i % 2},0,${(i >> 1) % 2},mask0.png`);
+  const blocker = join(root, 'out-is-a-file');
+  const stray = await trainJs([...DATA_FLAGS(folder([...many, '700,img0.png,2,0,0,mask0.png', '701,img1.png,2,1,0,mask0.png', '702,img1.png,2,2,0,mask0.png'])), '--out', blocker]);
+  assert.match(stray.stderr, /train\.js: warning: class y = 2 has only 1 training row \(the first on .*metadata\.csv:614\) against 302 for the largest class; a typo in y\?/, stray.stderr);
+  assert.match(stray.stderr, /3 classes, 2 places/);
 });
 
 test('sizes and settings out of range are one-line errors naming the flag, before any memory is spent', async () => {
@@ -369,6 +375,9 @@ test('--weights, --init and --eval read only regular files, check the header fir
   assert.ok(huge.rssMb < 300, `peak memory ${huge.rssMb.toFixed(0)} MB (the issue saw 800 MB)`);
   await expectFailure(['--eval', write('plain.safetensors', state, {}), '--benchmark', 'synthetic'], 2, /plain\.safetensors is not a webfam checkpoint/);
   await expectFailure(['--eval', join(root, 'absent.safetensors'), '--benchmark', 'synthetic'], 2, /--eval: checkpoint .*absent\.safetensors does not exist/);
+  const ifamSpec: ModelSpec = { ...SPEC, method: 'ifam', ifam: { parts: 2, tau: 1, partDropout: 0.3, jointGrad: true } };
+  const ifam = write('ifam.safetensors', await stateOf(ifamSpec), META(ifamSpec));
+  await expectFailure([...TINY, '--method', 'robustvit', '--init', ifam], 2, /--init needs a baseline \(or robustvit\) checkpoint to fine-tune; .*ifam\.safetensors is an ifam checkpoint/);
   // Weights that do not fit the model: one line, not a 90-line dump (this one starts the GPU).
   const wrong: Record<string, HostTensor> = { ...state, 'blocks.0.attn.qkv.weight': { shape: [3, 3], data: new Float32Array(9) }, 'extra.weight': { shape: [1], data: new Float32Array(1) } };
   delete wrong['blocks.1.norm1.weight'];

@@ -145,9 +145,18 @@ function checkFolderSplits(report: FolderReport, forTraining: boolean): void {
     if (report.splitCounts[k as 0 | 1 | 2] === 0) throw new UsageError(`${where}: no usable rows in the ${names[k]} split (split = ${k})${report.skipped.length ? `; ${report.summary}` : ''}`);
   }
   if (!forTraining) return;
-  const inTrain = new Set(report.rows.filter((r) => r.split === 0).map((r) => r.y));
-  const stray = report.rows.find((r) => !inTrain.has(r.y));
+  const trainRows = new Map<number, number>();
+  for (const r of report.rows) if (r.split === 0) trainRows.set(r.y, (trainRows.get(r.y) ?? 0) + 1);
+  const stray = report.rows.find((r) => !trainRows.has(r.y));
   if (stray) throw new UsageError(`${where}:${stray.line}: y = ${stray.y} has no row in the training split (split = 0), so the model could never learn that class`);
+  // A handful of rows of a class next to hundreds of the others is more likely a typo in y.
+  const most = Math.max(...trainRows.values());
+  for (const [y, n] of trainRows) {
+    if (n <= 5 && n < 0.01 * most) {
+      const first = report.rows.find((r) => r.split === 0 && r.y === y)!;
+      log(`train.js: warning: class y = ${y} has only ${n} training row${n > 1 ? 's' : ''} (the first on ${where}:${first.line}) against ${most} for the largest class; a typo in y?`);
+    }
+  }
 }
 
 /** --classes "a,b" as two different Fashion-MNIST class names. */
