@@ -17,6 +17,7 @@ import { encodePNG, crc32 } from '../src/io/png.js';
 import { encodeSafetensors, type HostTensor } from '../src/io/safetensors.js';
 import { buildModel, type ModelSpec } from '../src/train/methods.js';
 import { specWeightCount } from '../src/train/spec.js';
+import { FLAGS, helpText, type FlagSpec } from '../src/train/args.js';
 import { vitConfig, PRESETS, type PresetName } from '../src/vit/config.js';
 import { setup, settle } from './harness.js';
 
@@ -453,6 +454,15 @@ function fakeRun(name: string, config: Record<string, unknown>, meta: Record<str
   writeFileSync(join(dir, 'checkpoint.safetensors'), encodeSafetensors(state, meta));
   return dir;
 }
+
+test('--help says which flags --resume lets change, and the bounds of every bounded flag', () => {
+  const text = helpText();
+  const resumeLine = text.split('\n').find((l) => l.trimStart().startsWith('--resume '))!;
+  for (const [k, spec] of Object.entries(FLAGS) as [string, FlagSpec][]) {
+    if (spec.resumable && k !== 'help') assert.ok(resumeLine.includes(`--${k}`), `--resume's help names --${k}`);
+    if (spec.max !== undefined) assert.ok(text.includes(`${spec.min}–${spec.max}`), `--${k}'s bounds are in --help`);
+  }
+});
 
 test('--resume reads the run\'s config.json, refuses changed flags by name, and needs a real checkpoint', async () => {
   const state = await stateOf(SPEC);

@@ -266,7 +266,8 @@ export function helpText(): string {
   const groups = new Map<string, string[]>();
   for (const [name, s] of Object.entries(FLAGS) as [string, FlagSpec][]) {
     const left = s.type === 'bool' ? `--${name}${s.default === true ? ` / --no-${name}` : ''}` : `--${name} ${s.metavar ?? (s.choices ? s.choices.join('|') : s.type.toUpperCase())}`;
-    const dflt = s.default === null || s.type === 'bool' && s.default === false ? '' : ` (default: ${s.default})`;
+    const bounds = s.max !== undefined ? `${s.min !== undefined ? `${s.min}–` : 'at most '}${s.max}` : '';
+    const dflt = s.default === null || s.type === 'bool' && s.default === false ? (bounds ? ` (${bounds})` : '') : ` (default: ${s.default}${bounds ? `; ${bounds}` : ''})`;
     const list = groups.get(s.group) ?? [];
     list.push(`  ${left.padEnd(34)} ${s.help}${dflt}`);
     groups.set(s.group, list);
