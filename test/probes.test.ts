@@ -477,6 +477,11 @@ test('--resume reads the run\'s config.json, refuses changed flags by name, and 
   writeFileSync(join(garbled, 'config.json'), JSON.stringify({ ...config, 'batch-size': 'many' }));
   await expectFailure(['--name', 'garbled', '--resume', '--out', out], 2, /--resume: .*config\.json: --batch-size needs a number, got "many"/);
   await expectFailure(['--name', 'never-ran', '--resume', '--out', out], 2, /--resume: .*never-ran\/checkpoint\.safetensors does not exist/);
+  // Runs from before data_description kept "<folder> (n/n/n images)" under "data": the folder is restored from it.
+  const { data: _data, data_description: _description, 'train-size': _t, 'val-size': _v, 'test-size': _s, benchmark: _b, ...rest } = config;
+  const old = fakeRun('oldformat', { ...rest, data: '/srv/birds (4/4/4 images)' }, META(SPEC), state);
+  await expectFailure(['--name', 'oldformat', '--resume', '--out', out, '--data', '/srv/other'], 2, /refuses --data \/srv\/other \(the run has \/srv\/birds\)/);
+  rmSync(old, { recursive: true });
   rmSync(join(out, 'noprogress'), { recursive: true });
   rmSync(garbled, { recursive: true });
 });

@@ -496,11 +496,16 @@ function restoreRunArgs(given: ParsedArgs, argv: readonly string[]): ParsedArgs 
   } catch (e) {
     throw new UsageError(`--resume: cannot read the run's flags from ${configPath} (${(e as NodeJS.ErrnoException).code ? reasonOf(e) : (e as Error).message})`);
   }
-  // Older config.json files kept the data description under "data", where the --data flag now is.
+  // Older config.json files kept the data description under "data", where the --data flag now
+  // is: "<folder> (n/n/n images)" for a folder, a benchmark's description otherwise.
   const oldFormat = !('data_description' in saved);
+  if (oldFormat) {
+    const folder = typeof saved.data === 'string' ? /^(.*) \(\d+\/\d+\/\d+ images\)$/.exec(saved.data) : null;
+    saved = { ...saved, data: folder && !/^(embedded synthetic benchmark|Fashion-MNIST) /.test(saved.data as string) ? folder[1] : null };
+  }
   const restoredArgv: string[] = [];
   for (const [k, spec] of Object.entries(FLAGS) as [FlagName, FlagSpec][]) {
-    if (!restorable(k) || (k === 'data' && oldFormat)) continue;
+    if (!restorable(k)) continue;
     const v = saved[k];
     if (v === undefined || v === null || v === spec.default) continue;
     restoredArgv.push(`--${k}=${String(v)}`);
@@ -511,7 +516,7 @@ function restoreRunArgs(given: ParsedArgs, argv: readonly string[]): ParsedArgs 
   } catch (e) {
     throw new UsageError(`--resume: ${configPath}: ${(e as Error).message}`);
   }
-  const changed = [...given.explicit].filter((k) => restorable(k) && !(FLAGS[k] as FlagSpec).resumable && !(k === 'data' && oldFormat) && String(given[k]) !== String(restored[k]));
+  const changed = [...given.explicit].filter((k) => restorable(k) && !(FLAGS[k] as FlagSpec).resumable && String(given[k]) !== String(restored[k]));
   if (changed.length) {
     const what = changed.map((k) => `--${k} ${String(given[k])} (the run has ${String(restored[k])})`).join(', ');
     const allowed = (Object.entries(FLAGS) as [FlagName, FlagSpec][]).filter(([k, s]) => s.resumable && k !== 'help').map(([k]) => `--${k}`);
