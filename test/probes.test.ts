@@ -479,8 +479,10 @@ test('--resume reads the run\'s config.json, refuses changed flags by name, and 
   await expectFailure(['--name', 'never-ran', '--resume', '--out', out], 2, /--resume: .*never-ran\/checkpoint\.safetensors does not exist/);
   // Runs from before data_description kept "<folder> (n/n/n images)" under "data": the folder is restored from it.
   const { data: _data, data_description: _description, 'train-size': _t, 'val-size': _v, 'test-size': _s, benchmark: _b, ...rest } = config;
-  const old = fakeRun('oldformat', { ...rest, data: '/srv/birds (4/4/4 images)' }, META(SPEC), state);
+  // (A flag such a run passed though it did not apply, here --base-epochs to a baseline, is not restored.)
+  const old = fakeRun('oldformat', { ...rest, 'base-epochs': 1, data: '/srv/birds (4/4/4 images)' }, META(SPEC), state);
   await expectFailure(['--name', 'oldformat', '--resume', '--out', out, '--data', '/srv/other'], 2, /refuses --data \/srv\/other \(the run has \/srv\/birds\)/);
+  await expectFailure(['--name', 'oldformat', '--resume', '--out', out], 2, /oldformat\/checkpoint\.safetensors has no valid "webfam\.progress"/);
   rmSync(old, { recursive: true });
   rmSync(join(out, 'noprogress'), { recursive: true });
   rmSync(garbled, { recursive: true });

@@ -198,6 +198,19 @@ const BENCHMARK_FLAGS: readonly FlagName[] = ['benchmark', 'train-size', 'val-si
 const EVAL_FLAGS: readonly FlagName[] = ['eval', ...BENCHMARK_FLAGS, 'data', 'skip-bad', 'batch-size', 'eval-noise', 'seed', 'json', 'quiet', 'debug', 'help'];
 
 /**
+ * Whether a training flag means anything for this method and data source (--resume restores only
+ * those from a run's config.json, so a run made before these checks existed still resumes).
+ */
+export function flagApplies(k: FlagName, method: string, data: boolean, benchmark: string): boolean {
+  const only = METHOD_GROUPS[FLAGS[k].group];
+  if (only && only !== method) return false;
+  if (k === 'init' && method !== 'robustvit') return false;
+  if (data) return !BENCHMARK_FLAGS.includes(k);
+  if (k === 'skip-bad') return false;
+  return !(benchmark === 'synthetic' && (k === 'classes' || k === 'fashion-dir'));
+}
+
+/**
  * Refuses flags that would be ignored: another method's settings, benchmark composition with a
  * --data folder, Fashion-MNIST settings with the synthetic benchmark, training flags with --eval
  * (whose model, and so method and image size, come from the checkpoint). `evalMethod` is the

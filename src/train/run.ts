@@ -27,7 +27,7 @@ import { VisionTransformer } from '../vit/vit.js';
 import { IFAM } from '../vit/ifam.js';
 import { loadWeights } from '../vit/weights.js';
 import { DEFAULT_PART_LOSS_WEIGHTS } from '../vit/part_losses.js';
-import { checkApplicable, FLAGS, parseArgs, helpText, UsageError, type Args, type FlagName, type FlagSpec, type ParsedArgs } from './args.js';
+import { checkApplicable, flagApplies, FLAGS, parseArgs, helpText, UsageError, type Args, type FlagName, type FlagSpec, type ParsedArgs } from './args.js';
 import { checkSpec } from './spec.js';
 import { batchLoss, buildModel, type LossWeights, type Method, type ModelSpec } from './methods.js';
 import { evaluate, pictureIndices, type EvalResult } from './evaluate.js';
@@ -504,8 +504,9 @@ function restoreRunArgs(given: ParsedArgs, argv: readonly string[]): ParsedArgs 
     saved = { ...saved, data: folder && !/^(embedded synthetic benchmark|Fashion-MNIST) /.test(saved.data as string) ? folder[1] : null };
   }
   const restoredArgv: string[] = [];
+  const savedMethod = String(saved.method ?? FLAGS.method.default), savedBenchmark = String(saved.benchmark ?? FLAGS.benchmark.default);
   for (const [k, spec] of Object.entries(FLAGS) as [FlagName, FlagSpec][]) {
-    if (!restorable(k)) continue;
+    if (!restorable(k) || !flagApplies(k, savedMethod, typeof saved.data === 'string', savedBenchmark)) continue;
     const v = saved[k];
     if (v === undefined || v === null || v === spec.default) continue;
     restoredArgv.push(`--${k}=${String(v)}`);
