@@ -29,9 +29,17 @@ const TINY = ['--model', 'webfam_test', '--benchmark', 'synthetic', '--train-siz
 /** The memory a probe may reach: Node, Dawn and lavapipe start at about 150 MB; what the issue saw went to gigabytes. */
 const RSS_BOUND_MB = 600;
 
-// Each child records its peak resident memory when it exits (process.resourceUsage().maxRSS).
+// Each child records its peak resident memory when it exits: VmHWM, the high-water mark of its own
+// address space. (getrusage's maxRSS would not do: Linux carries the parent's peak across fork and
+// exec, so every child of a large test process would seem large.) maxRSS where /proc is missing.
 const rssHook = join(root, 'rss-hook.cjs');
-writeFileSync(rssHook, "process.on('exit', () => { try { require('fs').writeFileSync(process.env.WEBFAM_PROBE_RSS, String(process.resourceUsage().maxRSS)); } catch {} });\n");
+writeFileSync(rssHook, `process.on('exit', () => {
+  const fs = require('fs');
+  let kb;
+  try { kb = Number(/VmHWM:\\s+(\\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'))[1]); } catch { kb = process.resourceUsage().maxRSS; }
+  try { fs.writeFileSync(process.env.WEBFAM_PROBE_RSS, String(kb)); } catch {}
+});
+`);
 
 interface Probe {
   code: number | null;
