@@ -111,6 +111,7 @@ async function expectFailure(args: string[], code: number, message: RegExp, opts
   const lines = r.stderr.split('\n').filter((l) => l.startsWith('train.js:'));
   assert.is(lines.length, 1, `${what}: expected one "train.js:" line, got:\n${r.stderr}`);
   assert.match(lines[0]!, message, `${what}: the message was\n${lines[0]}`);
+  assert.not.match(lines[0]!, /[\x00-\x08\x0b-\x1f\x7f]/, `${what}: control characters in the message`);
   assert.not.match(r.stderr, /^\s+at /m, `${what}: a stack trace was printed:\n${r.stderr}`);
   assert.ok(r.rssMb < (opts.rssMb ?? RSS_BOUND_MB), `${what}: peak memory ${r.rssMb.toFixed(0)} MB`);
   assert.equal(listing(out), before, `${what}: left files in --out`);

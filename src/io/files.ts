@@ -135,7 +135,7 @@ export async function realFolder(dir: string, what: string): Promise<string> {
  */
 export async function resolveInside(realDir: string, name: string, what: string): Promise<string> {
   const { fs, path } = await apis();
-  if (name.includes('\0')) throw new FileError(name, 'outside', what, `name ${JSON.stringify(name)} contains a NUL character`);
+  if (name.includes('\0')) throw new FileError(name.replace(/\0/g, '\\0'), 'outside', what, `name ${JSON.stringify(name)} contains a NUL character`);
   if (path.isAbsolute(name)) throw new FileError(name, 'outside', what, `name ${JSON.stringify(name)} is an absolute path; names must be relative to the data folder ${realDir}`);
   const joined = path.resolve(realDir, name);
   const inside = (p: string) => {
