@@ -33,7 +33,7 @@ const TYPES = {
 export type IdxDtype = (typeof TYPES)[keyof typeof TYPES]['dtype'];
 
 /** Largest decoded file accepted by default: Fashion-MNIST's biggest is 47 MB. */
-export const IDX_MAX_BYTES = 512 * 2 ** 20;
+export const IDX_MAX_BYTES = 64 * 2 ** 20;
 const MAX_DIMS = 16;
 
 function fail(where: string, message: string): never {
