@@ -348,6 +348,25 @@ it('a checkpoint picked as a file loads with progress, and a baseline ViT shows 
   await p.screenshot({ path: `${OUTPUT}/browser-baseline.png`, fullPage: true });
 });
 
+it('the control checkpoint, picked from the list, classifies the test image it shows of every group correctly', async () => {
+  // The baseline trained on balanced groups learnt the garment, not the background (web/checkpoints/README.md).
+  const p = page!;
+  let count = (await pagePrediction(p)).predictions;
+  await p.getByLabel('Demo checkpoint').selectOption('checkpoints/control-demo.safetensors');
+  count = (await nextPrediction(p, count)).predictions;
+  assert.match((await p.textContent('#model-info')) ?? '', /^checkpoints\/control-demo\.safetensors: baseline ViT/);
+  const groups = await p.locator('#sample-buttons button').allTextContents();
+  assert.equal(groups, ['sneaker on land', 'sneaker on water', 'ankle-boot on land', 'ankle-boot on water']);
+  for (const name of groups) {
+    await p.getByRole('button', { name, exact: true }).click();
+    const shown = await nextPrediction(p, count);
+    count = shown.predictions;
+    const label = await p.textContent('#prediction .class');
+    assert.is(label, name.split(' on ')[0], `${shown.source} (${name}) is classified as ${label}`);
+  }
+  await p.screenshot({ path: `${OUTPUT}/browser-control.png`, fullPage: true });
+});
+
 it('a tiny iFAM trains in the page, plots its curves, and then classifies the image', async () => {
   const p = page!;
   await p.getByLabel('Method').selectOption('ifam');
