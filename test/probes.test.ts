@@ -370,6 +370,12 @@ test('--weights, --init and --eval read only regular files, check the header fir
   await expectFailure([...TINY, '--weights', root], 2, /is a folder, not a regular file/);
   await expectFailure(['--eval', '/dev/zero', '--benchmark', 'synthetic'], 2, /\/dev\/zero is a character device/, { timeoutS: 20 });
   await expectFailure([...TINY, '--method', 'robustvit', '--init', '/dev/zero'], 2, /\/dev\/zero is a character device/, { timeoutS: 20 });
+  // The PyTorch bridge reads checkpoints, configs and weight files through the same checks.
+  await expectFailure(['--export', '/dev/zero', '--to', join(root, 'never')], 2, /\/dev\/zero is a character device/, { timeoutS: 20 });
+  const zeroExport = join(root, 'zero-export');
+  mkdirSync(zeroExport);
+  symlinkSync('/dev/zero', join(zeroExport, 'config.json'));
+  await expectFailure(['--import', zeroExport, '--to', join(root, 'never.safetensors')], 2, /config\.json is a character device/, { timeoutS: 20 });
 
   const state = await stateOf(SPEC);
   const write = (name: string, tensors: Record<string, HostTensor>, meta: Record<string, string>) => {

@@ -4,10 +4,11 @@
 // and export directories as a model source for --eval and --init. The layout itself lives in the
 // browser-safe src/vit/export.ts; this module reads and writes the files, each atomically, with
 // config.json written last so a directory with a config.json is complete.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
+import { existsSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic, encodeSafetensors, parseSafetensorsHeader, type HostTensor } from '../io/safetensors.js';
+import { writeFileAtomic, encodeSafetensors, parseSafetensorsHeader, readSafetensorsFile, type HostTensor } from '../io/safetensors.js';
+import { readRegularFile } from '../io/files.js';
 import { readCheckpoint, type Checkpoint } from '../vit/checkpoint.js';
 import { checkpointBytes, exportCheckpoint, importExport, ExportError, type ExportFiles } from '../vit/export.js';
 import type { ImageDataset } from '../data/dataset.js';
@@ -15,6 +16,9 @@ import type { Tensor } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
 import type { ModelSpec } from './methods.js';
 import { FLAGS, UsageError, type FlagName, type ParsedArgs } from './args.js';
+
+/** An export's or a run's config.json is a few KB; anything this large is not one. */
+const MAX_CONFIG_BYTES = 16 * 2 ** 20;
 
 /** The train.js flags whose values webfam_torch.train takes as its loss settings (python names). */
 const LOSS_FLAGS = ['label-smoothing', 'w-stage1', 'w-stage2', 'w-presence', 'w-equivariance', 'w-orthogonality', 'w-tv', 'w-background', 'w-entropy'] as const satisfies readonly FlagName[];
@@ -46,7 +50,7 @@ async function readExportFiles(dir: string): Promise<{ config: unknown; files: R
   if (!existsSync(configPath)) throw new UsageError(`${dir} is not an export directory (no config.json); write one with --export, or save one with webfam_torch`);
   let config: unknown;
   try {
-    config = JSON.parse(await readFile(configPath, 'utf8'));
+    config = JSON.parse(new TextDecoder().decode(await readRegularFile(configPath, { maxBytes: MAX_CONFIG_BYTES, what: 'export config' })));
   } catch (e) {
     throw new UsageError(`${configPath} is not valid JSON (${(e as Error).message})`);
   }
@@ -58,7 +62,7 @@ async function readExportFiles(dir: string): Promise<{ config: unknown; files: R
   for (const name of typeof named === 'object' && named ? Object.values(named) : []) {
     if (typeof name !== 'string' || /[\\/]/.test(name)) continue; // specFromConfig reports it
     const path = join(dir, name);
-    if (existsSync(path)) files[name] = await readFile(path);
+    if (existsSync(path)) files[name] = await readSafetensorsFile(path);
   }
   return { config, files };
 }
@@ -81,13 +85,13 @@ export async function loadExportAsCheckpoint(dir: string): Promise<{ spec: Model
 }
 
 /** The run's loss settings when its config.json sits next to the checkpoint, else train.js's defaults. */
-function trainingSettings(checkpoint: string): Record<string, unknown> {
+async function trainingSettings(checkpoint: string): Promise<Record<string, unknown>> {
   const runConfig = join(dirname(checkpoint), 'config.json');
   let used: Record<string, unknown> = {};
   let source = 'node train.js defaults';
   if (existsSync(runConfig)) {
     try {
-      used = JSON.parse(readFileSync(runConfig, 'utf8')) as Record<string, unknown>;
+      used = JSON.parse(new TextDecoder().decode(await readRegularFile(runConfig, { maxBytes: MAX_CONFIG_BYTES, what: 'run config' }))) as Record<string, unknown>;
       source = runConfig;
     } catch {
       // Not a run's config (or unreadable): the defaults stand.
@@ -135,9 +139,9 @@ export async function exportCommand(args: ParsedArgs, openData: OpenData): Promi
   if (!existsSync(source)) throw new UsageError(`--export: ${source} does not exist`);
   if (isExportDir(source)) throw new UsageError(`--export takes a checkpoint file; ${source} is a directory (already an export?)`);
   const dir = args.to ?? join(dirname(source), 'pytorch');
-  const ck = readCheckpoint(await readFile(source));
+  const ck = readCheckpoint(await readSafetensorsFile(source));
   try {
-    const exp = await exportCheckpoint(ck, trainingSettings(source));
+    const exp = await exportCheckpoint(ck, await trainingSettings(source));
     if (args['with-data']) {
       const data = await openData({ ...args, 'image-size': ck.spec.vit.imageSize }, false);
       // The data flags are the user's to repeat; a different class pair would mislabel every image.
@@ -165,7 +169,7 @@ export async function importCommand(args: ParsedArgs): Promise<number> {
   const target = args.to ?? join(dir, 'checkpoint.safetensors');
   if (existsSync(target)) {
     // Only an earlier import may be replaced: a training run's checkpoint holds optimiser state and progress.
-    const header = parseSafetensorsHeader(readFileSync(target));
+    const header = parseSafetensorsHeader(await readSafetensorsFile(target));
     if (header.metadata['webfam.imported'] === undefined) throw new UsageError(`--import: ${target} exists and was not written by --import; choose another --to`);
   }
   const ck = await readExportDir(dir);

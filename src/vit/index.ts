@@ -1,4 +1,5 @@
-// Vision Transformers on webfam: the shared ViT, its presets and weights, and evaluation helpers.
+// Vision Transformers on webfam: the shared ViT, its presets and weights, iFAM, relevance maps,
+// checkpoints, the PyTorch export layout, and evaluation helpers.
 export { VisionTransformer, PatchEmbed, Attention, Mlp, Block, resizePosEmbed, type ViTForwardOptions, type ViTOutput } from './vit.js';
 export { PRESETS, vitConfig, tokenCounts, forwardFlops, type ViTConfig, type PresetName } from './config.js';
 export { dropMaskedTokens } from './drop.js';
@@ -8,3 +9,4 @@ export { relevanceMap, relevanceFromAttention, relevanceLosses, DEFAULT_RELEVANC
 export { groupAccuracy, SegmentationMeter, averagePrecision, type GroupAccuracy, type SegmentationScore } from './metrics.js';
 export { loadWeights, loadWeightsFrom, saveWeights, saveWeightsFile, type LoadWeightsOptions } from './weights.js';
 export { readCheckpoint, fetchCheckpoint, type Checkpoint, type CheckpointModel, type LoadedCheckpoint, type ModelSpec, type Method } from './checkpoint.js';
+export { exportCheckpoint, importExport, checkpointBytes, timmKwargs, ExportError, EXPORT_FORMAT, type ExportConfig, type ExportFiles, type TimmKwargs } from './export.js';
