@@ -1,14 +1,15 @@
 // `node train.js` end to end, as a user runs it: every method on a few dozen images, the files a
-// run leaves, --eval, resume equal to an uninterrupted run, Ctrl-C, bad data and a diverging loss.
+// run leaves (log.jsonl line by line), --json's single stdout line, --eval, resume equal to an
+// uninterrupted run (log included), Ctrl-C, training without sharp, bad data and a diverging loss.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLAGS } from '../src/train/args.js';
 import { decodeSafetensors } from '../src/io/safetensors.js';
-import { encodePNG } from '../src/io/png.js';
+import { decodePNG, encodePNG } from '../src/io/png.js';
 
 const out = mkdtempSync(join(tmpdir(), 'webfam-train-'));
 /** A tiny run on any data; TINY adds the benchmark's sizes (a --data folder has its own). */
@@ -21,9 +22,9 @@ interface Run {
   stderr: string;
 }
 
-function trainJs(args: string[], opts: { onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void } = {}): Promise<Run> {
+function trainJs(args: string[], opts: { onStderr?: (text: string, kill: (sig: NodeJS.Signals) => void) => void; nodeArgs?: string[] } = {}): Promise<Run> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['train.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), 'train.js', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '', stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
     child.stderr.on('data', (d) => {
@@ -32,6 +33,26 @@ function trainJs(args: string[], opts: { onStderr?: (text: string, kill: (sig: N
     });
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
+}
+
+/** --json: stdout is exactly one line, a JSON object (the human summary went to stderr). */
+function onlyJson(r: Run): Record<string, any> {
+  const lines = r.stdout.split('\n').filter(Boolean);
+  assert.is(lines.length, 1, `stdout holds ${lines.length} lines:\n${r.stdout}`);
+  return lastJson(r);
+}
+
+/** log.jsonl, parsed line by line. */
+function stepLog(dir: string): Record<string, any>[] {
+  const text = readFileSync(join(dir, 'log.jsonl'), 'utf8');
+  assert.ok(text.endsWith('\n'), 'log.jsonl ends with a whole line');
+  return text.trimEnd().split('\n').map((l) => JSON.parse(l));
+}
+
+/** A log line without what depends on the machine's speed. */
+function withoutTiming(rec: Record<string, any>): Record<string, any> {
+  const { img_per_s: _r, elapsed_s: _e, ...rest } = rec;
+  return rest;
 }
 
 function lastJson(r: Run): Record<string, any> {
@@ -60,10 +81,16 @@ test('a mistyped flag is a usage error that suggests the right one', async () =>
 });
 
 for (const method of ['baseline', 'ifam', 'robustvit']) {
-  test(`${method}: a tiny run writes config, metrics, checkpoint and pictures, and --json ends with the metrics`, async () => {
+  test(`${method}: a tiny run writes config, metrics, a line per step, checkpoint and pictures; --json prints only the metrics and config`, async () => {
     const r = await trainJs(['--method', method, '--name', method, '--json', ...TINY, ...(method === 'robustvit' ? ['--base-epochs', '1'] : [])]);
     assert.is(r.code, 0, r.stderr);
-    const m = lastJson(r);
+    const m = onlyJson(r);
+    assert.match(r.stderr, /worst group/, 'the summary table goes to stderr');
+    assert.match(r.stderr, /outputs in /);
+    assert.is(m.config.method, method, 'the JSON carries the run\'s config');
+    assert.is(m.config.name, method);
+    assert.is(m.config.spec.method, method);
+    assert.is(m.config['batch-size'], 16);
     assert.is(m.method, method);
     assert.is(m.epochs, method === 'robustvit' ? 2 : 1);
     for (const k of ['train_seconds', 'img_per_s']) assert.ok(m[k] > 0, `${k} = ${m[k]}`);
@@ -72,16 +99,35 @@ for (const method of ['baseline', 'ifam', 'robustvit']) {
     assert.is(Object.keys(m.test.groups).length, 4);
     assert.ok(m.test.mask_miou > 0 && m.test.mask_miou <= 1, `mask mIoU ${m.test.mask_miou}`);
     const dir = join(out, method);
-    for (const f of ['config.json', 'metrics.json', 'checkpoint.safetensors', 'pictures/test-samples.png', 'pictures/curves.png']) {
+    for (const f of ['config.json', 'metrics.json', 'log.jsonl', 'checkpoint.safetensors', 'pictures/test-samples.png', 'pictures/curves.png']) {
       assert.ok(existsSync(join(dir, f)), `${f} missing`);
     }
+    // One line per optimiser step (2 per epoch here), in order, with every loss term.
+    const log = stepLog(dir);
+    assert.equal(log.map((l) => l.step), Array.from({ length: m.steps }, (_, i) => i + 1));
+    const phases = method === 'robustvit' ? ['baseline', 'baseline', 'relevance', 'relevance'] : ['train', 'train'];
+    assert.equal(log.map((l) => l.phase), phases);
+    assert.equal(log.map((l) => l.epoch), method === 'robustvit' ? [1, 1, 2, 2] : [1, 1]);
+    const terms = { baseline: ['loss_ce'], ifam: ['loss_ce2', 'loss_ce1', 'loss_tv'], robustvit: ['loss_bg', 'loss_fg', 'loss_cls'] }[method]!;
+    for (const l of log) {
+      for (const k of ['loss', 'lr', 'img_per_s', 'elapsed_s']) assert.ok(typeof l[k] === 'number' && Number.isFinite(l[k]), `step ${l.step}: ${k} = ${l[k]}`);
+      if (l.phase !== 'baseline') for (const k of terms) assert.type(l[k], 'number', `step ${l.step}: ${k}`);
+    }
+    for (let i = 1; i < log.length; i++) assert.ok(log[i]!.elapsed_s >= log[i - 1]!.elapsed_s, 'elapsed_s never goes back');
+    // The epoch's mean loss in metrics.json is the mean of its steps' losses in the log.
+    const first = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')).epochs[0].train_loss;
+    assert.ok(Math.abs((log[0]!.loss + log[1]!.loss) / 2 - first) < 1e-4 * Math.abs(first), `epoch 1: log says ${(log[0]!.loss + log[1]!.loss) / 2}, metrics.json ${first}`);
+    const curves = decodePNG(readFileSync(join(dir, 'pictures', 'curves.png')));
+    assert.equal([curves.width, curves.height], [960, 380]);
     const metrics = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8'));
     assert.is(metrics.final.test.avg_acc, m.test.avg_acc);
     const ck = decodeSafetensors(readFileSync(join(dir, 'checkpoint.safetensors')));
     assert.ok(ck.metadata['webfam.spec']);
     const ev = await trainJs(['--eval', join(dir, 'checkpoint.safetensors'), '--json', '--test-size', '16', '--quiet']);
     assert.is(ev.code, 0, ev.stderr);
-    assert.is(lastJson(ev).test.avg_acc, m.test.avg_acc, '--eval reproduces the final test accuracy');
+    const e = onlyJson(ev);
+    assert.is(e.test.avg_acc, m.test.avg_acc, '--eval reproduces the final test accuracy');
+    assert.is(e.config.spec.method, method);
   });
 }
 
@@ -145,10 +191,15 @@ test('resuming an interrupted run gives exactly the metrics and weights of an un
   assert.is(full.code, 0, full.stderr);
   const half = await trainJs([...common, '--name', 'halves', '--stop-after', '1']);
   assert.is(half.code, 0, half.stderr);
+  // What a kill after the checkpoint leaves in the log: later steps and a torn line. Resuming cuts them.
+  const logPath = join(out, 'halves', 'log.jsonl');
+  assert.is(stepLog(join(out, 'halves')).length, 2, 'the first half logged its two steps');
+  appendFileSync(logPath, '{"step":3,"epoch":2,"phase":"train","loss":123}\n{"step":4,"ep');
   const rest = await trainJs([...common, '--name', 'halves', '--resume']);
   assert.is(rest.code, 0, rest.stderr);
   const a = lastJson(full).test, b = lastJson(rest).test;
   assert.equal(b, a);
+  assert.equal(stepLog(join(out, 'halves')).map(withoutTiming), stepLog(join(out, 'full')).map(withoutTiming), 'the resumed run\'s log equals the uninterrupted one\'s, step by step');
   const ca = decodeSafetensors(readFileSync(join(out, 'full', 'checkpoint.safetensors')));
   const cb = decodeSafetensors(readFileSync(join(out, 'halves', 'checkpoint.safetensors')));
   for (const [k, t] of Object.entries(ca.tensors)) {
@@ -174,6 +225,17 @@ test('Ctrl-C saves a checkpoint and exits; starting again without --resume refus
   const again = await trainJs(['--method', 'baseline', '--name', 'interrupted', ...TINY]);
   assert.is(again.code, 2);
   assert.match(again.stderr, /already holds a run/);
+});
+
+test('without sharp (an optional peer dependency) the CLI still trains and draws its pictures with the bitmap font', async () => {
+  const r = await trainJs(['--method', 'ifam', '--name', 'nosharp', '--json', ...TINY], { nodeArgs: ['--import', './test/fixtures/hide-sharp.mjs'] });
+  assert.is(r.code, 0, r.stderr);
+  onlyJson(r);
+  assert.match(r.stderr, /pictures: drawn with the built-in bitmap font/);
+  for (const f of ['curves.png', 'test-samples.png']) {
+    const img = decodePNG(readFileSync(join(out, 'nosharp', 'pictures', f)));
+    assert.ok(img.width > 300 && img.height > 300, `${f} is ${img.width}×${img.height}`);
+  }
 });
 
 test('a diverging loss stops the run with a clear message and keeps the last good checkpoint', async () => {

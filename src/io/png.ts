@@ -1,7 +1,10 @@
-// PNG encode/decode in pure TS (browser and Node; zlib's deflate is used only when injected or in
-// savePNG), plus pixel helpers to turn images, maps and masks into pictures.
+// PNG encode/decode in pure TS for the browser and for Node without native packages; savePNG
+// hands encoding to sharp (libvips/libspng) when it is installed.
 // Encoder: 8-bit gray/gray+alpha/RGB/RGBA, all five row filters, stored deflate blocks by default.
-// Decoder: every bit depth and colour type, Adam7 interlacing, CRC and Adler-32 checked.
+// Decoder: every bit depth and colour type, Adam7 interlacing, CRC and Adler-32 checked. It stays
+// hand-written on purpose: it is synchronous and runs in the page and in Node without sharp (mask
+// files, tests); libvips decodes a 560×1300 picture in 3 ms against 60 ms here, which only matters
+// for files far larger than the masks it reads.
 
 /** An 8-bit raster, row-major, channels interleaved (HWC). */
 export interface RasterImage {
@@ -406,11 +409,48 @@ async function nodeModule<T>(specifier: string): Promise<T> {
   }
 }
 
-/** Writes a PNG atomically (temp file + rename), zlib-compressed. */
+interface SharpPipeline {
+  toColourspace(space: string): SharpPipeline;
+  png(o: Record<string, unknown>): { toBuffer(): Promise<Uint8Array> };
+}
+type RawToPNG = (input: Uint8Array, opts: { raw: { width: number; height: number; channels: number } }) => SharpPipeline;
+let sharpEncoder: Promise<RawToPNG | null> | null = null;
+
+/** sharp if installed (an optional peer dependency), else null. */
+function optionalSharp(): Promise<RawToPNG | null> {
+  sharpEncoder ??= (async () => {
+    try {
+      const specifier = 'sharp';
+      return ((await import(/* @vite-ignore */ specifier)) as { default: RawToPNG }).default;
+    } catch {
+      return null;
+    }
+  })();
+  return sharpEncoder;
+}
+
+/**
+ * PNG bytes for a file: sharp's encoder when it is installed (measured on a 560×1300 picture:
+ * 38 ms and 38 KB at level 9 with adaptive filtering, against 75–165 ms and 41 KB for encodePNG
+ * with node:zlib), else encodePNG with node:zlib's deflate.
+ */
+async function encodeForFile(img: RasterImage): Promise<Uint8Array> {
+  const sharp = await optionalSharp();
+  if (sharp) {
+    const { width, height, channels, data } = img;
+    if (data.length !== width * height * channels) throw new PNGError(`image data has ${data.length} bytes, expected ${width}·${height}·${channels} = ${width * height * channels}`);
+    const raw = sharp(data, { raw: { width, height, channels } });
+    // One or two channels are gray (and alpha): without saying so libvips would write RGB.
+    return new Uint8Array(await (channels <= 2 ? raw.toColourspace('b-w') : raw).png({ compressionLevel: 9, adaptiveFiltering: true }).toBuffer());
+  }
+  const zlib = await nodeModule<typeof import('node:zlib')>('node:zlib');
+  return encodePNG(img, { deflate: (d) => zlib.deflateSync(d, { level: 6 }) });
+}
+
+/** Writes a PNG atomically (temp file + rename), compressed (with sharp when installed). */
 export async function savePNG(path: string, img: RasterImage): Promise<void> {
   const fs = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises');
-  const zlib = await nodeModule<typeof import('node:zlib')>('node:zlib');
-  const bytes = encodePNG(img, { deflate: (d) => zlib.deflateSync(d, { level: 6 }) });
+  const bytes = await encodeForFile(img);
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
   try {
     await fs.writeFile(tmp, bytes);

@@ -33,6 +33,8 @@ import { batchLoss, buildModel, type LossWeights, type Method, type ModelSpec } 
 import { evaluate, pictureIndices, type EvalResult } from './evaluate.js';
 import { saveCurves, saveSamplePicture, type CurvePoint } from './pictures.js';
 import { Progress } from './progress.js';
+import { StepLog } from './steplog.js';
+import type { FigureBackend } from '../io/figure.js';
 import { checkBridgeFlags, exportCommand, importCommand, isExportDir, loadExportAsCheckpoint } from './export.js';
 
 /** Images from scratch are normalised around the middle grey; pretrained weights want ImageNet's. */
@@ -329,7 +331,8 @@ function isFolder(path: string): boolean {
   }
 }
 
-function printSummary(result: EvalResult, method: string, extra: string): void {
+/** The test table; on stderr when stdout is kept for --json's one line. */
+function printSummary(result: EvalResult, method: string, extra: string, out: NodeJS.WritableStream = process.stdout): void {
   const pct = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '   -  ' : `${(100 * v).toFixed(1).padStart(5)}%`);
   const lines = [`\n${method} — test split${extra}`, '  group                          accuracy   n'];
   for (const [g, v] of Object.entries(result.groups)) lines.push(`  ${g.padEnd(30)} ${pct(v.acc)}  ${v.n}`);
@@ -342,7 +345,7 @@ function printSummary(result: EvalResult, method: string, extra: string): void {
     lines.push(`  ${'pixel accuracy'.padEnd(30)} ${pct(result.mask_pixel_acc)}`);
   }
   if (result.mask_keep_ratio !== undefined) lines.push(`  ${'patches kept by the mask'.padEnd(30)} ${pct(result.mask_keep_ratio)}`);
-  process.stdout.write(lines.join('\n') + '\n');
+  out.write(lines.join('\n') + '\n');
 }
 
 function publicResult(r: EvalResult): Omit<EvalResult, 'samples'> {
@@ -375,8 +378,8 @@ async function evalOnly(args: ParsedArgs): Promise<number> {
     batchSize: args['batch-size'], normalize, quiet: args.quiet, label: 'test', noise: args['eval-noise'],
     relevance: spec.method !== 'ifam', keepSamples: pictureIndices(data.test), trainGroupCounts: groupCounts(data.train),
   });
-  printSummary(result, spec.method, ` (${args.eval})`);
-  if (args.json) process.stdout.write(JSON.stringify({ method: spec.method, checkpoint: args.eval, adapter: adapter.description, test: publicResult(result) }) + '\n');
+  printSummary(result, spec.method, ` (${args.eval})`, args.json ? process.stderr : process.stdout);
+  if (args.json) process.stdout.write(JSON.stringify({ method: spec.method, checkpoint: args.eval, adapter: adapter.description, data: data.description, config: { spec, normalize }, test: publicResult(result) }) + '\n');
   return 0;
 }
 
@@ -776,7 +779,15 @@ async function trainInFolder(run: RunSetup): Promise<number> {
     resumeMeta = resumeHost.metadata;
     log(`resume: phase ${phases[prog.phase]?.name}, epoch ${prog.epoch + 1}, batch ${prog.batch} (step ${prog.globalStep})`);
   }
-  await writeJsonAtomic(join(dir, 'config.json'), { ...args, explicit: undefined, name, spec, phases, adapter: adapter.description, data_description: data.description });
+  const config = { ...args, explicit: undefined, name, spec, phases, adapter: adapter.description, data_description: data.description };
+  await writeJsonAtomic(join(dir, 'config.json'), config);
+  // One line per optimiser step; a resumed run first cuts the file back to the checkpoint's step.
+  let stepLog: StepLog;
+  if (resumeHost) {
+    const { log: resumed, warning } = StepLog.resume(join(dir, 'log.jsonl'), prog.globalStep);
+    if (warning) log(`train.js: warning: ${warning}`);
+    stepLog = resumed;
+  } else stepLog = StepLog.create(join(dir, 'log.jsonl'));
 
   const saveCheckpointAt = async (path: string, opt: AdamW, p: Progression) => {
     await saveCheckpoint(path, model, opt, spec, p, data.normalize, data.train.classNames);
@@ -805,14 +816,20 @@ async function trainInFolder(run: RunSetup): Promise<number> {
         const bar = new Progress(label, stepsPerEpoch, args['batch-size'], args.quiet);
         const t0 = performance.now();
         let k = 0;
-        let pending: Record<string, Tensor> | null = null;
+        let pending: { terms: Record<string, Tensor>; step: number; lr: number; images: number } | null = null;
         let lastLoss = NaN;
+        let imagesRead = 0;
         const readPending = async () => {
           if (!pending) return;
+          const { terms, step, lr, images } = pending;
           const vals: Record<string, number> = {};
-          for (const [key, t] of Object.entries(pending)) vals[key] = (await t.data())[0]!;
-          for (const t of Object.values(pending)) t.dispose();
+          for (const [key, t] of Object.entries(terms)) vals[key] = (await t.data())[0]!;
+          for (const t of Object.values(terms)) t.dispose();
           pending = null;
+          // Logged when its losses are known, so the time and rate include the step's GPU work.
+          imagesRead += images;
+          const seconds = (performance.now() - t0) / 1000;
+          stepLog.append({ step, epoch: Math.ceil(step / stepsPerEpoch), phase: phase.name, terms: vals, lr, imgPerS: imagesRead / Math.max(1e-9, seconds), elapsedS: prog.trainSeconds + seconds });
           if (!Number.isFinite(vals.total!)) {
             const terms = Object.entries(vals).map(([a, b]) => `${a}=${b}`).join(', ');
             const kept = existsSync(ckptPath) ? `the last good checkpoint is kept at ${ckptPath}` : 'no checkpoint had been written yet, so the run folder is removed';
@@ -827,7 +844,8 @@ async function trainInFolder(run: RunSetup): Promise<number> {
         for await (const b of loader.epoch(epoch)) {
           if (k++ < prog.batch) continue; // resumed mid-epoch
           const step = prog.globalStep;
-          opt.setLr(schedule(step - phaseStart));
+          const lr = schedule(step - phaseStart);
+          opt.setLr(lr);
           const terms = tidy(() => {
             const x = tensor(b.images, { shape: [b.size, 3, b.imageSize, b.imageSize] });
             const masks = b.masks ? tensor(b.masks, { shape: [b.size, b.imageSize, b.imageSize] }) : null;
@@ -839,7 +857,7 @@ async function trainInFolder(run: RunSetup): Promise<number> {
             return Object.fromEntries(Object.entries(t).map(([n, v]) => [n, v.detach()])) as Record<string, Tensor>;
           });
           await readPending(); // the previous step's losses, read while this step runs
-          pending = terms;
+          pending = { terms, step: step + 1, lr, images: b.size };
           prog.globalStep++;
           prog.batch = k;
           prog.imagesSeen += b.size;
@@ -879,7 +897,7 @@ async function trainInFolder(run: RunSetup): Promise<number> {
         prog.rng = getRngState();
         await saveCheckpointAt(ckptPath, opt, prog);
         await writeJsonAtomic(join(dir, 'metrics.json'), { method, epochs: prog.history, final: null });
-        if (args.pictures) await saveCurves(picturePath(dir, 'curves.png'), prog.history, `${method}: loss and validation accuracy`);
+        if (args.pictures) noteFigureBackend(await saveCurves(picturePath(dir, 'curves.png'), prog.history, { title: `${name} (${method}): training loss and validation accuracy`, steps: stepLog.losses, stepsPerEpoch }));
         const lastEpoch = ph === phases.length - 1 && epoch === phase.epochs - 1;
         if (args['stop-after'] > 0 && ++epochsThisRun >= args['stop-after'] && !lastEpoch) {
           log(`stopped after ${epochsThisRun} epoch(s) as asked; continue with: node train.js --name ${name} --resume${args.out !== 'runs' ? ` --out ${args.out}` : ''}`);
@@ -901,7 +919,7 @@ async function trainInFolder(run: RunSetup): Promise<number> {
       relevance: method !== 'ifam', keepSamples: pics, trainGroupCounts: groupCounts(data.train),
     });
     if (args.pictures) {
-      await saveSamplePicture(picturePath(dir, 'test-samples.png'), test.samples, data.test, `${method} on test images of every group`);
+      noteFigureBackend(await saveSamplePicture(picturePath(dir, 'test-samples.png'), test.samples, data.test, `${method} on test images of every group`));
     }
     const epochs = phases.reduce((a, p) => a + p.epochs, 0);
     Object.assign(finalMetrics, {
@@ -914,11 +932,22 @@ async function trainInFolder(run: RunSetup): Promise<number> {
     });
     await writeJsonAtomic(join(dir, 'metrics.json'), { method, epochs: prog.history, final: finalMetrics });
     const selected = args.select !== 'last' && prog.best ? `; model of epoch ${prog.best.epoch}, chosen by ${args.select}` : '';
-    printSummary(test, method, ` after ${epochs} epochs, ${prog.trainSeconds.toFixed(0)} s of training (${(finalMetrics.img_per_s as number).toFixed(1)} img/s)${selected}`);
-    process.stdout.write(`outputs in ${dir}/\n`);
-    if (args.json) process.stdout.write(JSON.stringify(finalMetrics) + '\n');
+    // With --json, stdout carries the one JSON line and nothing else (`| jq` works); people read stderr.
+    const human = args.json ? process.stderr : process.stdout;
+    printSummary(test, method, ` after ${epochs} epochs, ${prog.trainSeconds.toFixed(0)} s of training (${(finalMetrics.img_per_s as number).toFixed(1)} img/s)${selected}`, human);
+    human.write(`outputs in ${dir}/ (per-step log: ${join(dir, 'log.jsonl')})\n`);
+    if (args.json) process.stdout.write(JSON.stringify({ ...finalMetrics, config }) + '\n');
     return 0;
   }
+}
+
+let figureNoteShown = false;
+
+/** Says once per run when pictures fall back to the bitmap font (sharp missing, or no font for it). */
+function noteFigureBackend(backend: FigureBackend | null): void {
+  if (backend !== 'raster' || figureNoteShown) return;
+  figureNoteShown = true;
+  log('pictures: drawn with the built-in bitmap font, as sharp is not installed or finds no font; `npm install sharp` (and a font such as fonts-dejavu-core) gives them real text');
 }
 
 /** A diverging loss: the run stops with exit code 3. */
