@@ -420,8 +420,9 @@ let sharpEncoder: Promise<RawToPNG | null> | null = null;
 function optionalSharp(): Promise<RawToPNG | null> {
   sharpEncoder ??= (async () => {
     try {
-      const specifier = 'sharp';
-      return ((await import(/* @vite-ignore */ specifier)) as { default: RawToPNG }).default;
+      // Through nodeModule's parameter: a constant here would be inlined by the minifier into a
+      // literal import('sharp'), which the browser build refuses.
+      return (await nodeModule<{ default: RawToPNG }>('sharp')).default;
     } catch {
       return null;
     }
