@@ -1,8 +1,10 @@
 // webfam in a real browser: headless Chromium (WebGPU on SwiftShader) loads the demo page served by
 // web/serve.mjs. Engine ops run in the page through the library bundle and match Node; the demo
 // classifies an uploaded image with the probabilities Node computes for the same checkpoint, shows
-// the hard mask, changes it when a part is switched off, trains a tiny model, and explains itself
-// when WebGPU is missing. Skipped, with the reason printed, only when Chromium is not installed.
+// the hard mask, changes it when a part is switched off, explains an empty mask, marks wrong
+// predictions, trains a tiny model (and stops one), fits a 390-pixel phone screen, and explains
+// itself when WebGPU is missing. Screenshots go to test/output/. Skipped, with the reason printed,
+// only when Chromium is not installed.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -91,6 +93,20 @@ function canvasPixels(p: Page, id: string): Promise<number[]> {
     const c = document.getElementById(cid) as HTMLCanvasElement;
     return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
   }, id);
+}
+
+/** The verdict the page shows for a benchmark image, checked against the prediction and the image's class. */
+async function checkVerdict(p: Page): Promise<'right' | 'wrong'> {
+  const { predicted, truth } = await p.evaluate(() => {
+    const s = (globalThis as unknown as { webfamDemo: { state: { prediction: { predicted: number }; image: { group?: { label: number } } } } }).webfamDemo.state;
+    return { predicted: s.prediction.predicted, truth: s.image.group?.label ?? -1 };
+  });
+  assert.ok(truth >= 0, 'a benchmark image knows its class');
+  const verdict = predicted === truth ? 'right' : 'wrong';
+  const badge = (await p.textContent('#verdict')) ?? '';
+  assert.match(badge, verdict === 'right' ? /^✓ right$/ : /^✗ wrong: it is an? /, `badge "${badge}" for a ${verdict} prediction`);
+  assert.is(await p.evaluate(() => document.getElementById('input-figure')!.classList.contains('wrong')), verdict === 'wrong', 'the image is framed in red exactly when wrong');
+  return verdict;
 }
 
 function differingPixels(a: number[], b: number[]): number {
@@ -333,6 +349,32 @@ it('switching a part off shrinks the mask, changes the picture, and matches Node
   assert.equal(restored.mask, before.mask, 'switching the parts back on restores the mask');
 });
 
+it('with every part off the mask keeps no patch, and the page says what that means', async () => {
+  const p = page!;
+  const K = checkpoint!.spec.ifam!.parts;
+  let shown = await pagePrediction(p);
+  assert.ok(await p.isHidden('#mask-empty'), 'no note while the mask keeps patches');
+  const boxes = Array.from({ length: K }, (_, k) => p.getByRole('checkbox', { name: new RegExp(`^Part ${k + 1}\\b`) }));
+  for (const box of boxes) {
+    await box.uncheck();
+    shown = await nextPrediction(p, shown.predictions);
+  }
+  assert.is(shown.mask!.reduce((a, v) => a + v, 0), 0, 'no part on, no patch kept');
+  assert.ok(await p.isVisible('#mask-empty'), 'the empty mask is explained');
+  const note = (await p.textContent('#mask-empty')) ?? '';
+  assert.match(note, /^Every part is switched off, so the mask keeps no patch/);
+  assert.match(note, /class token alone/);
+  assert.match(note, /Switch parts back on/);
+  assert.match((await p.textContent('#mask-caption')) ?? '', /sees none of the \d+ patches/);
+  assert.match((await p.textContent('#parts-key')) ?? '', /part 1 \(off\)/, 'the part key says which parts are off');
+  await p.screenshot({ path: `${OUTPUT}/browser-demo-empty-mask.png`, fullPage: true });
+  for (const box of boxes) {
+    await box.check();
+    shown = await nextPrediction(p, shown.predictions);
+  }
+  assert.ok(await p.isHidden('#mask-empty'), 'the note goes when patches come back');
+});
+
 it('a checkpoint picked as a file loads with progress, and a baseline ViT shows its relevance map', async () => {
   const p = page!;
   const before = (await pagePrediction(p)).predictions;
@@ -345,7 +387,23 @@ it('a checkpoint picked as a file loads with progress, and a baseline ViT shows 
   assert.ok(await p.isVisible('#relevance-figure'), 'the relevance map is shown');
   assert.ok(!(await p.isVisible('#part-toggles')), 'a single-stage model has no part toggles');
   assert.ok(differingPixels(await canvasPixels(p, 'input-canvas'), await canvasPixels(p, 'relevance-canvas')) > 0, 'the relevance overlay equals the plain image');
+  assert.ok(await p.isVisible('#relevance-figure .colour-scale'), 'the relevance map has its colour scale');
+  assert.ok(await p.isHidden('#verdict'), 'an uploaded image has no known class, so no verdict');
   await p.screenshot({ path: `${OUTPUT}/browser-baseline.png`, fullPage: true });
+});
+
+it('the baseline, which learnt the background, gets benchmark images wrong, and the page marks them', async () => {
+  const p = page!;
+  let count = (await pagePrediction(p)).predictions;
+  const verdicts: string[] = [];
+  for (const name of ['sneaker on land', 'sneaker on water', 'ankle-boot on land', 'ankle-boot on water']) {
+    await p.getByRole('button', { name, exact: true }).click();
+    count = (await nextPrediction(p, count)).predictions;
+    const v = await checkVerdict(p);
+    verdicts.push(`${name}: ${v}`);
+    if (v === 'wrong') await p.screenshot({ path: `${OUTPUT}/browser-baseline-wrong.png`, fullPage: true });
+  }
+  assert.ok(verdicts.some((v) => v.endsWith('wrong')), `the shortcut model got every group right: ${verdicts.join(', ')}`);
 });
 
 it('the control checkpoint, picked from the list, classifies the test image it shows of every group correctly', async () => {
@@ -363,6 +421,7 @@ it('the control checkpoint, picked from the list, classifies the test image it s
     count = shown.predictions;
     const label = await p.textContent('#prediction .class');
     assert.is(label, name.split(' on ')[0], `${shown.source} (${name}) is classified as ${label}`);
+    assert.is(await checkVerdict(p), 'right');
   }
   await p.screenshot({ path: `${OUTPUT}/browser-control.png`, fullPage: true });
 });
@@ -388,6 +447,69 @@ it('a tiny iFAM trains in the page, plots its curves, and then classifies the im
   assert.ok(shown.mask && shown.parts, 'the page\'s iFAM gives a mask and part maps');
   assert.match((await p.textContent('#model-info')) ?? '', /^the model trained in this page: iFAM with 3 parts/);
   assert.ok(await p.isVisible('#part-toggles'), 'the part toggles are back');
+});
+
+it('Stop ends in-page training early: the status says stopped, and the model trained so far is kept and usable', async () => {
+  const p = page!;
+  await p.getByLabel('Method').selectOption('baseline');
+  await p.getByLabel('Steps').fill('300');
+  await p.getByLabel('Batch size').fill('8');
+  await p.getByRole('button', { name: 'Start training' }).click();
+  await p.waitForFunction(() => /^Step [1-9]\d* of 300/.test(document.getElementById('train-status')!.textContent ?? ''), null, { timeout: 90_000 });
+  await p.getByRole('button', { name: 'Stop' }).click();
+  await p.waitForFunction(() => document.body.dataset.training === 'stopped', null, { timeout: 90_000 });
+  const status = (await p.textContent('#train-status')) ?? '';
+  const m = /^Stopped at step (\d+) of 300 .*The model trained so far is kept/.exec(status);
+  assert.ok(m && Number(m[1]) < 300, status);
+  assert.ok(await p.isEnabled('#train-use'), 'the stopped model can be used');
+  assert.ok(await p.isDisabled('#train-stop'));
+  assert.ok(await p.isEnabled('#train-start'));
+  const before = (await pagePrediction(p)).predictions;
+  await p.getByRole('button', { name: 'Use the trained model above' }).click();
+  await nextPrediction(p, before);
+  assert.match((await p.textContent('#model-info')) ?? '', /^the model trained in this page: baseline ViT/);
+});
+
+it('at 390 px (a phone) nothing is wider than the viewport, labels sit above their fields and the plot is drawn at its width', async () => {
+  const p = page!;
+  let count = (await pagePrediction(p)).predictions;
+  await p.getByLabel('Demo checkpoint').selectOption('checkpoints/ifam-demo.safetensors');
+  count = (await nextPrediction(p, count)).predictions;
+  await p.getByRole('button', { name: 'sneaker on water', exact: true }).click();
+  await nextPrediction(p, count);
+  await p.screenshot({ path: `${OUTPUT}/browser-demo-1100px.png`, fullPage: true });
+  try {
+    await p.setViewportSize({ width: 390, height: 844 });
+    // The plot redraws on the resize (ResizeObserver); wait until it has.
+    await p.waitForFunction(() => {
+      const c = document.getElementById('train-plot') as HTMLCanvasElement;
+      return Math.abs(c.width / devicePixelRatio - c.clientWidth) <= 1;
+    }, null, { timeout: 10_000 });
+    const layout = await p.evaluate(() => {
+      const W = document.documentElement.clientWidth;
+      const wide: string[] = [];
+      for (const el of Array.from(document.querySelectorAll('body *'))) {
+        const r = el.getBoundingClientRect();
+        if (r.width === 0 && r.height === 0) continue; // not rendered
+        if (r.right > W + 0.5 || r.left < -0.5) wide.push(`<${el.tagName.toLowerCase()}${el.id ? ` id=${el.id}` : ''}${el.className ? ` class="${el.className}"` : ''}> spans ${r.left.toFixed(0)}–${r.right.toFixed(0)}`);
+      }
+      const misaligned: string[] = [];
+      for (const f of Array.from(document.querySelectorAll('.field'))) {
+        const label = f.querySelector('label')!.getBoundingClientRect(), control = f.querySelector('select, input')!.getBoundingClientRect();
+        if (Math.abs(label.left - control.left) > 0.5 || label.bottom > control.top + 0.5) misaligned.push(f.querySelector('label')!.textContent ?? '');
+      }
+      const plot = document.getElementById('train-plot') as HTMLCanvasElement;
+      return { W, scrollWidth: document.documentElement.scrollWidth, wide, misaligned, plot: { pixels: plot.width / devicePixelRatio, shown: plot.clientWidth } };
+    });
+    assert.is(layout.W, 390);
+    assert.equal(layout.wide, [], `wider than the 390-px viewport:\n${layout.wide.join('\n')}`);
+    assert.ok(layout.scrollWidth <= layout.W, `the page scrolls sideways (${layout.scrollWidth} px)`);
+    assert.equal(layout.misaligned, [], 'labels not above their fields');
+    assert.ok(Math.abs(layout.plot.pixels - layout.plot.shown) <= 1, `the plot is ${layout.plot.pixels} px wide, shown at ${layout.plot.shown}: its text would be scaled`);
+    await p.screenshot({ path: `${OUTPUT}/browser-demo-390px.png`, fullPage: true });
+  } finally {
+    await p.setViewportSize({ width: 1100, height: 1300 });
+  }
 });
 
 it('without WebGPU the page says which browsers and flags it needs', async () => {

@@ -1,6 +1,7 @@
 // Drawing on the page's canvases: the input, the hard mask over it, the part assignment, the
-// relevance heat map, one small map per part, and the training curves. Model-sized pictures are
-// enlarged by whole pixels, so every patch shows as the square it is.
+// relevance heat map, one small map per part, and the training curves (loss and accuracy in two
+// panels that sit side by side or stack with the width). Model-sized pictures are enlarged by
+// whole pixels, so every patch shows as the square it is.
 import { data } from '../src/index.js';
 
 type RasterImage = data.RasterImage;
@@ -109,62 +110,163 @@ export interface CurvePoint {
   value: number;
 }
 
-/** Loss (left axis) and validation accuracies (right axis, 0–100 %) against the step. */
-export function drawCurves(canvas: HTMLCanvasElement, loss: CurvePoint[], acc: CurvePoint[], worst: CurvePoint[], totalSteps: number): void {
-  const ctx = canvas.getContext('2d')!;
-  const W = canvas.width, H = canvas.height;
-  const pad = { l: 52, r: 52, t: 30, b: 34 };
-  const pw = W - pad.l - pad.r, ph = H - pad.t - pad.b;
-  ctx.clearRect(0, 0, W, H);
-  ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, W, H);
+export interface Curves {
+  loss: CurvePoint[];
+  acc: CurvePoint[];
+  worst: CurvePoint[];
+  totalSteps: number;
+  /** The step at which the user stopped the run, marked on the x axis. */
+  stoppedAt?: number;
+}
+
+interface Series {
+  name: string;
+  points: CurvePoint[];
+  colour: string;
+  dash?: number[];
+}
+
+const INK = '#1d232a', MUTED = '#5b6570', GRID = '#e3e6ea', AXIS = '#8a929b';
+
+/** Round step ticks (whole steps only) from 0 to `total`. */
+function stepTicks(total: number, width: number): number[] {
+  const count = Math.max(2, Math.min(6, Math.floor(width / 70)));
+  return data.niceTicks(0, total, count).filter(Number.isInteger);
+}
+
+/**
+ * One panel: a title, a legend that wraps, a plot whose y range has a margin of 4% of its span on
+ * both sides (curves at 0% or 100% stay clear of the frame), whole-step x ticks.
+ */
+function panel(ctx: CanvasRenderingContext2D, box: { x: number; y: number; w: number; h: number }, o: {
+  title: string; series: Series[]; totalSteps: number; yMax: number; yTicks: number[]; yLabel: (v: number) => string; stoppedAt?: number;
+}): void {
+  ctx.textBaseline = 'alphabetic';
+  ctx.fillStyle = INK;
+  ctx.font = 'bold 13px system-ui, sans-serif';
+  ctx.textAlign = 'left';
+  ctx.fillText(o.title, box.x + 4, box.y + 15);
   ctx.font = '12px system-ui, sans-serif';
-  const maxLoss = loss.length ? Math.max(1e-6, ...loss.map((p) => p.value).filter(Number.isFinite)) * 1.05 : 1;
-  const xOf = (s: number) => pad.l + (pw * s) / Math.max(1, totalSteps);
-  const yLoss = (v: number) => pad.t + ph * (1 - v / maxLoss);
-  const yAcc = (v: number) => pad.t + ph * (1 - v);
-  // Grid and axes.
-  ctx.strokeStyle = '#e3e6ea';
-  ctx.fillStyle = '#5b6570';
-  ctx.lineWidth = 1;
-  for (let i = 0; i <= 4; i++) {
-    const y = pad.t + (ph * i) / 4;
+  let lx = box.x + 4, ly = box.y + 33;
+  for (const s of o.series) {
+    const w = 24 + ctx.measureText(s.name).width + 14;
+    if (lx > box.x + 4 && lx + w > box.x + box.w) {
+      lx = box.x + 4;
+      ly += 16;
+    }
+    ctx.strokeStyle = s.colour;
+    ctx.lineWidth = 2.5;
+    ctx.setLineDash(s.dash ?? []);
     ctx.beginPath();
-    ctx.moveTo(pad.l, y);
-    ctx.lineTo(pad.l + pw, y);
-    ctx.stroke();
-    ctx.textAlign = 'right';
-    ctx.fillText((maxLoss * (1 - i / 4)).toFixed(2), pad.l - 6, y + 4);
-    ctx.textAlign = 'left';
-    ctx.fillText(`${Math.round(100 * (1 - i / 4))}%`, pad.l + pw + 6, y + 4);
-  }
-  ctx.textAlign = 'center';
-  for (const s of data.niceTicks(0, totalSteps, 5).filter(Number.isInteger)) ctx.fillText(String(s), xOf(s), H - pad.b + 16);
-  ctx.fillText('step', pad.l + pw / 2, H - 4);
-  const line = (pts: CurvePoint[], y: (v: number) => number, colour: string, dash: number[] = []) => {
-    if (!pts.length) return;
-    ctx.strokeStyle = colour;
-    ctx.lineWidth = 2;
-    ctx.setLineDash(dash);
-    ctx.beginPath();
-    pts.forEach((p, i) => (i ? ctx.lineTo(xOf(p.step), y(p.value)) : ctx.moveTo(xOf(p.step), y(p.value))));
+    ctx.moveTo(lx, ly - 4);
+    ctx.lineTo(lx + 18, ly - 4);
     ctx.stroke();
     ctx.setLineDash([]);
-    ctx.fillStyle = colour;
-    for (const p of pts.length < 40 ? pts : pts.slice(-1)) ctx.fillRect(xOf(p.step) - 2, y(p.value) - 2, 4, 4);
-  };
-  line(loss, yLoss, '#1f6feb');
-  line(acc, yAcc, '#e36209');
-  line(worst, yAcc, '#b42318', [6, 4]);
-  // Legend.
-  const items: [string, string][] = [['training loss (left)', '#1f6feb'], ['val accuracy (right)', '#e36209'], ['val worst group (right)', '#b42318']];
-  let x = pad.l;
-  ctx.textAlign = 'left';
-  for (const [name, colour] of items) {
-    ctx.fillStyle = colour;
-    ctx.fillRect(x, 10, 14, 4);
-    ctx.fillStyle = '#1d232a';
-    ctx.fillText(name, x + 18, 16);
-    x += ctx.measureText(name).width + 40;
+    ctx.fillStyle = INK;
+    ctx.fillText(s.name, lx + 23, ly);
+    lx += w;
   }
+  const labels = o.yTicks.map(o.yLabel);
+  const left = box.x + 8 + Math.max(...labels.map((l) => ctx.measureText(l).width));
+  // Room on the right for half the last step label, which is centred on the plot's right edge.
+  const ticks = stepTicks(o.totalSteps, box.w - (left - box.x));
+  const right = box.x + box.w - Math.max(10, ctx.measureText(String(ticks.at(-1) ?? '')).width / 2 + 4);
+  const top = ly + 12, bottom = box.y + box.h - 36;
+  const pw = right - left, ph = bottom - top;
+  const margin = 0.04 * o.yMax;
+  const xOf = (s: number) => left + (pw * s) / Math.max(1, o.totalSteps);
+  const yOf = (v: number) => bottom - (ph * (Math.min(o.yMax + margin, Math.max(-margin, v)) + margin)) / (o.yMax + 2 * margin);
+  ctx.lineWidth = 1;
+  ctx.fillStyle = MUTED;
+  o.yTicks.forEach((v, k) => {
+    const y = Math.round(yOf(v)) + 0.5;
+    ctx.strokeStyle = GRID;
+    ctx.beginPath();
+    ctx.moveTo(left, y);
+    ctx.lineTo(right, y);
+    ctx.stroke();
+    ctx.textAlign = 'right';
+    ctx.fillText(labels[k]!, left - 5, y + 4);
+  });
+  ctx.textAlign = 'center';
+  for (const s of ticks) {
+    const x = Math.round(xOf(s)) + 0.5;
+    ctx.strokeStyle = AXIS;
+    ctx.beginPath();
+    ctx.moveTo(x, bottom);
+    ctx.lineTo(x, bottom + 4);
+    ctx.stroke();
+    ctx.fillText(String(s), x, bottom + 17);
+  }
+  ctx.fillText('step', left + pw / 2, box.y + box.h - 4);
+  ctx.strokeStyle = AXIS;
+  ctx.beginPath();
+  ctx.moveTo(left + 0.5, top);
+  ctx.lineTo(left + 0.5, bottom + 0.5);
+  ctx.lineTo(right, bottom + 0.5);
+  ctx.stroke();
+  if (o.stoppedAt !== undefined) {
+    const x = Math.round(xOf(o.stoppedAt)) + 0.5;
+    ctx.setLineDash([4, 3]);
+    ctx.beginPath();
+    ctx.moveTo(x, top);
+    ctx.lineTo(x, bottom);
+    ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.textAlign = x > left + pw / 2 ? 'right' : 'left';
+    ctx.fillStyle = '#8a4b00';
+    ctx.fillText('stopped', x + (x > left + pw / 2 ? -4 : 4), top + 12);
+  }
+  for (const s of o.series) {
+    if (!s.points.length) continue;
+    ctx.strokeStyle = s.colour;
+    ctx.fillStyle = s.colour;
+    ctx.lineWidth = 2;
+    ctx.setLineDash(s.dash ?? []);
+    ctx.beginPath();
+    s.points.forEach((p, i) => (i ? ctx.lineTo(xOf(p.step), yOf(p.value)) : ctx.moveTo(xOf(p.step), yOf(p.value))));
+    ctx.stroke();
+    ctx.setLineDash([]);
+    for (const p of s.points.length < 40 ? s.points : s.points.slice(-1)) {
+      ctx.beginPath();
+      ctx.arc(xOf(p.step), yOf(p.value), 2.6, 0, 2 * Math.PI);
+      ctx.fill();
+    }
+  }
+}
+
+/**
+ * The training loss and the validation accuracies in two panels: side by side on a wide screen,
+ * one above the other on a narrow one. The canvas is sized to the width it is shown at (times
+ * the device's pixel ratio), so text stays readable instead of being scaled down with the picture.
+ */
+export function drawCurves(canvas: HTMLCanvasElement, c: Curves): void {
+  // The width CSS gives the canvas (100% of its box, less its border), whatever its pixel size.
+  const cssW = Math.max(260, Math.floor(canvas.clientWidth || canvas.parentElement?.clientWidth || 720));
+  const stacked = cssW < 560;
+  const panelH = stacked ? 200 : 250;
+  const cssH = stacked ? 2 * panelH + 10 : panelH;
+  const dpr = Math.min(3, Math.max(1, globalThis.devicePixelRatio || 1));
+  if (canvas.width !== Math.round(cssW * dpr)) canvas.width = Math.round(cssW * dpr);
+  if (canvas.height !== Math.round(cssH * dpr)) canvas.height = Math.round(cssH * dpr);
+  const ctx = canvas.getContext('2d')!;
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, cssW, cssH);
+  const finite = c.loss.map((p) => p.value).filter(Number.isFinite);
+  const top = finite.length ? Math.max(1e-3, ...finite) : 1;
+  const rough = data.niceTicks(0, top, 4);
+  const step = rough.length > 1 ? rough[1]! - rough[0]! : top;
+  const lossMax = Math.ceil(top / step - 1e-9) * step;
+  const lossTicks = Array.from({ length: Math.round(lossMax / step) + 1 }, (_, i) => i * step);
+  const digits = Math.max(0, Math.min(4, -Math.floor(Math.log10(step) + 1e-9)));
+  const half = stacked ? cssW : cssW / 2;
+  panel(ctx, { x: 0, y: 0, w: half, h: panelH }, {
+    title: 'Training loss', totalSteps: c.totalSteps, yMax: lossMax, yTicks: lossTicks, yLabel: (v) => v.toFixed(digits), stoppedAt: c.stoppedAt,
+    series: [{ name: 'each step', points: c.loss, colour: '#1f6feb' }],
+  });
+  panel(ctx, stacked ? { x: 0, y: panelH + 10, w: cssW, h: panelH } : { x: half, y: 0, w: half, h: panelH }, {
+    title: 'Validation accuracy', totalSteps: c.totalSteps, yMax: 1, yTicks: [0, 0.25, 0.5, 0.75, 1], yLabel: (v) => `${Math.round(100 * v)}%`, stoppedAt: c.stoppedAt,
+    series: [{ name: 'average', points: c.acc, colour: '#e36209' }, { name: 'worst group', points: c.worst, colour: '#b42318', dash: [6, 4] }],
+  });
 }

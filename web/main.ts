@@ -4,7 +4,7 @@
 import { data, init } from '../src/index.js';
 import { describe, loadCheckpoint, partCount, predict, type Checkpoint, type Prediction } from './model.js';
 import { BenchmarkSamples, decodeImageFile, fetchDemoObjects, toModelInput, type ModelImage } from './images.js';
-import { cssColour, displayImage, drawCurves, maskPicture, partColour, partMapPicture, partShares, partsPicture, putRaster, relevancePicture, type CurvePoint } from './draw.js';
+import { cssColour, displayImage, drawCurves, maskPicture, partColour, partMapPicture, partShares, partsPicture, putRaster, relevancePicture, type Curves } from './draw.js';
 import { trainTiny, type TrainMethod } from './train.js';
 
 const $ = <T extends HTMLElement = HTMLElement>(id: string) => {
@@ -118,7 +118,8 @@ function buildPartToggles(ck: Checkpoint): void {
   const list = $('part-toggle-list');
   list.replaceChildren();
   $('part-toggles').hidden = K === 0;
-  $('part-maps').hidden = K === 0;
+  $('part-maps-block').hidden = K === 0;
+  $('mask-empty').hidden = true;
   $('mask-figure').hidden = K === 0;
   $('parts-figure').hidden = K === 0;
   $('relevance-figure').hidden = K !== 0;
@@ -142,7 +143,7 @@ function buildPartToggles(ck: Checkpoint): void {
     const share = document.createElement('span');
     share.id = `part-share-${k}`;
     share.className = 'muted';
-    label.append(swatch, `Part ${k + 1}`, ' ', share);
+    label.append(swatch, `Part ${k + 1}`, ' ', share); // the space keeps the accessible name "Part 1 0 patches"
     const row = document.createElement('div');
     row.append(box, label);
     list.append(row);
@@ -231,6 +232,22 @@ function render(ck: Checkpoint, image: ModelImage, p: Prediction): void {
   cls.className = 'class';
   cls.textContent = ck.classNames[p.predicted]!;
   head.append('Prediction: ', cls, ` (${(100 * p.probs[p.predicted]!).toFixed(1)}%)`);
+  // Benchmark images know their class: a wrong prediction is said, and the image framed in red.
+  const known = image.group !== undefined && image.group.label < ck.classNames.length;
+  const right = known && image.group!.label === p.predicted;
+  const mark = $('verdict-mark');
+  mark.hidden = !known;
+  $('input-figure').classList.toggle('wrong', known && !right);
+  $('input-figure').classList.toggle('right', right);
+  if (known) {
+    const verdict = document.createElement('span');
+    verdict.id = 'verdict';
+    verdict.className = `verdict ${right ? 'right' : 'wrong'}`;
+    verdict.textContent = right ? '✓ right' : `✗ wrong: it is ${article(ck.classNames[image.group!.label]!)}`;
+    head.append(verdict);
+    mark.className = `verdict-mark ${right ? 'right' : 'wrong'}`;
+    mark.textContent = right ? '— ✓ classified right' : '— ✗ classified wrong';
+  }
   const truth = image.group ? ` — true class ${ck.classNames[image.group.label] ?? image.group.label}, ${image.group.name}` : '';
   const src = document.createElement('div');
   src.className = 'muted';
@@ -241,6 +258,10 @@ function render(ck: Checkpoint, image: ModelImage, p: Prediction): void {
     const label = document.createElement('span');
     label.id = `prob-label-${c}`;
     label.textContent = name;
+    if (known && c === image.group!.label) {
+      label.classList.add('truth');
+      label.title = 'the true class';
+    }
     const meter = document.createElement('meter');
     meter.min = 0;
     meter.max = 1;
@@ -259,12 +280,36 @@ function render(ck: Checkpoint, image: ModelImage, p: Prediction): void {
     const off = state.disabled.size ? ` with part${state.disabled.size > 1 ? 's' : ''} ${[...state.disabled].map((k) => k + 1).join(', ')} off` : '';
     $('mask-caption').textContent = `Hard mask${off}: stage 2 sees ${kept ? `only the ${kept} outlined` : 'none'} of the ${g * g} patches`;
     $('mask-canvas').setAttribute('aria-label', `Hard mask over the image: ${kept} of ${g * g} patches kept`);
+    const empty = $('mask-empty');
+    empty.hidden = kept > 0;
+    if (!kept) {
+      // Stage 2 attends to no patch, so only its class token is left: the same answer for any image.
+      const K = K1 - 1;
+      const why = state.disabled.size === K ? 'Every part is switched off, so the mask keeps no patch'
+        : state.disabled.size ? 'The mask keeps no patch: on every patch the background or a switched-off part is the strongest'
+        : 'The mask keeps no patch: on every patch the background is stronger than every part';
+      empty.textContent = `${why}, and stage 2 sees nothing of this image. Its prediction then comes from its class token alone: `
+        + 'it is the same for every image and says nothing about this one.'
+        + (state.disabled.size ? ' Switch parts back on to give it patches again.' : '');
+    }
     putRaster($<HTMLCanvasElement>('parts-canvas'), partsPicture(base, p.parts, K1, g, state.disabled));
     const shares = partShares(p.parts, K1, g);
     shares.slice(0, K1 - 1).forEach((n, k) => {
       const el = document.getElementById(`part-share-${k}`);
-      if (el) el.textContent = `(strongest on ${n} patch${n === 1 ? '' : 'es'})`;
+      if (el) el.textContent = `${n} patch${n === 1 ? '' : 'es'}`;
     });
+    // The key under the part picture: each part's colour, faint when switched off.
+    const key = $('parts-key');
+    key.replaceChildren();
+    for (let k = 0; k < K1; k++) {
+      const item = document.createElement('span');
+      const sw = document.createElement('span');
+      sw.className = 'swatch';
+      sw.style.background = cssColour(partColour(k, K1 - 1));
+      if (state.disabled.has(k)) sw.style.opacity = '0.35';
+      item.append(sw, k === K1 - 1 ? 'background' : `part ${k + 1}${state.disabled.has(k) ? ' (off)' : ''}`);
+      key.append(item);
+    }
     const maps = $('part-maps');
     maps.replaceChildren();
     for (let k = 0; k < K1; k++) {
@@ -285,10 +330,18 @@ function render(ck: Checkpoint, image: ModelImage, p: Prediction): void {
   if (p.relevance) putRaster($<HTMLCanvasElement>('relevance-canvas'), relevancePicture(base, p.relevance, S));
 }
 
+/** "a sneaker", "an ankle-boot". */
+function article(name: string): string {
+  return `${/^[aeiou]/i.test(name) ? 'an' : 'a'} ${name}`;
+}
+
 // ------------------------------------------------------------------ training in the page
 
 let stopRequested = false;
 let trained: Checkpoint | null = null;
+/** What the training plot shows; redrawn when the page's width changes. */
+let curves: Curves = { loss: [], acc: [], worst: [], totalSteps: 60 };
+const redrawCurves = () => drawCurves($<HTMLCanvasElement>('train-plot'), curves);
 /** The training and validation objects, fetched when training first starts. */
 let trainObjects: Promise<{ train: data.SampleObjects; val: data.SampleObjects }> | null = null;
 
@@ -304,13 +357,17 @@ async function startTraining(): Promise<void> {
     showError(status, new Error('Steps must be 1–5000, batch size 2–128 and the learning rate in (0, 0.1].'));
     return;
   }
-  const loss: CurvePoint[] = [], acc: CurvePoint[] = [], worst: CurvePoint[] = [];
+  curves = { loss: [], acc: [], worst: [], totalSteps: steps };
+  const { loss, acc, worst } = curves;
   const plot = $<HTMLCanvasElement>('train-plot');
-  const redraw = () => drawCurves(plot, loss, acc, worst, steps);
+  const redraw = redrawCurves;
   redraw();
   stopRequested = false;
+  status.classList.remove('stopped');
+  document.body.dataset.training = 'running';
   start.disabled = true;
   stop.disabled = false;
+  stop.textContent = 'Stop';
   use.disabled = true;
   trained?.model.dispose();
   trained = null;
@@ -338,15 +395,27 @@ async function startTraining(): Promise<void> {
       },
       shouldStop: () => stopRequested,
     }, objects);
-    status.classList.add('ok');
-    status.textContent = `Done: ${loss.length} steps in ${((performance.now() - t0) / 1000).toFixed(1)} s${lastEval}.`;
+    const seconds = ((performance.now() - t0) / 1000).toFixed(1);
+    if (stopRequested && loss.length < steps) {
+      // Stopped by the user: the model trained so far is kept, and can be used like a finished one.
+      curves.stoppedAt = loss.length;
+      redraw();
+      status.classList.add('stopped');
+      status.textContent = `Stopped at step ${loss.length} of ${steps} (${seconds} s)${lastEval}. The model trained so far is kept: use it above.`;
+      document.body.dataset.training = 'stopped';
+    } else {
+      status.classList.add('ok');
+      status.textContent = `Done: ${loss.length} steps in ${seconds} s${lastEval}.`;
+      document.body.dataset.training = 'done';
+    }
     use.disabled = false;
   } catch (e) {
     showError(status, new Error(`Training failed: ${(e as Error).message}`));
+    document.body.dataset.training = 'failed';
   } finally {
     start.disabled = false;
     stop.disabled = true;
-    document.body.dataset.training = 'done';
+    stop.textContent = 'Stop';
   }
 }
 
@@ -380,7 +449,14 @@ function wire(): void {
     else void useImageFile(f);
   });
   $('train-start').addEventListener('click', () => void startTraining());
-  $('train-stop').addEventListener('click', () => (stopRequested = true));
+  $('train-stop').addEventListener('click', () => {
+    stopRequested = true;
+    const stop = $<HTMLButtonElement>('train-stop');
+    stop.disabled = true;
+    stop.textContent = 'Stopping…';
+  });
+  // The plot is drawn at the width it is shown at: redraw when that changes (a rotated phone).
+  new ResizeObserver(() => redrawCurves()).observe($('train-plot').parentElement!);
   $('train-use').addEventListener('click', () => {
     if (!trained) return;
     const ck = trained;
@@ -399,7 +475,7 @@ async function main(): Promise<void> {
   setStatus('starting');
   (globalThis as { webfamDemo?: unknown }).webfamDemo = { state, refresh, useCheckpoint };
   wire();
-  drawCurves($<HTMLCanvasElement>('train-plot'), [], [], [], 60);
+  redrawCurves();
   const gpu = $('gpu-status');
   try {
     const adapter = await init();
