@@ -1,5 +1,7 @@
-// Pictures in pure TS: a tiny 5×7 bitmap font, image/heat-map/mask compositing, labelled image
-// grids and line charts (loss/accuracy curves), all as RGB rasters for encodePNG/savePNG.
+// Pictures in pure TS, for the browser and for Node without native packages: image/heat-map/mask
+// compositing, and a tiny 5×7 bitmap font with labelled image grids and line charts as RGB rasters
+// for encodePNG/savePNG. train.js draws its figures through src/io/figure.ts, which renders SVG
+// with real fonts through sharp and falls back to this font only when sharp cannot.
 import { savePNG, type RasterImage } from './png.js';
 
 export type RGB = readonly [number, number, number];
