@@ -17,7 +17,8 @@ export {
 } from './tensor/ops/image.js';
 export { matmul } from './tensor/ops/matmul.js';
 export { maskedAttention } from './tensor/ops/attention.js';
-export { softmax, logSoftmax, layerNorm } from './tensor/ops/nn.js';
+export { softmax, logSoftmax } from './tensor/ops/softmax.js';
+export { layerNorm } from './tensor/ops/layernorm.js';
 export { crossEntropy, mseLoss } from './tensor/ops/loss.js';
 export { memory, sync, resetPeakMemory, emptyCache, startProfile, stopProfile } from './tensor/memory.js';
 export type { MemoryInfo, KernelProfile } from './tensor/runtime.js';

@@ -5,8 +5,8 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, grad, layerNorm, memory, type Tensor } from '../src/index.js';
 import { arr, layerNormRef } from '../src/tensor/reference/index.js';
-import { rowPlanConfig } from '../src/tensor/ops/nn.js';
-import { SHARED_ROW_PLAN } from '../src/shaders/softmax.js';
+import { rowPlanConfig } from '../src/tensor/ops/rows.js';
+import { SHARED_ROW_PLAN } from '../src/shaders/rows.js';
 import { setup, rng, randArray, assertClose, toTensor, gradCheck, settle } from './harness.js';
 
 test.before(setup);

@@ -11,7 +11,7 @@ test.before(setup);
 // Inputs in each op's domain (log/sqrt/rsqrt want positives; pow wants a > 0 for the b-gradient).
 const domain: Record<string, [number, number]> = { log: [0.1, 3], sqrt: [0.1, 3], rsqrt: [0.1, 3], reciprocal: [0.3, 3] };
 
-for (const op of Object.keys(unaryTable)) {
+for (const op of Object.keys(unaryTable) as (keyof typeof unaryTable)[]) {
   test(`${op} matches the float64 reference and its gradient matches finite differences`, async () => {
     const r = rng(op.length * 101 + 3);
     const [lo, hi] = domain[op] ?? [-3, 3];
@@ -50,7 +50,7 @@ const binaryShapes: [number[], number[]][] = [
 ];
 const posDomain: Record<string, [number, number]> = { pow: [0.2, 2], div: [0.5, 2] };
 
-for (const op of ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum']) {
+for (const op of ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as const) {
   test(`${op} broadcasts like NumPy and its gradients (summed over broadcast axes) match finite differences`, async () => {
     const r = rng(op.length * 977);
     for (const [sa, sb] of binaryShapes) {

@@ -5,15 +5,15 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, tidy, memory, sync, randn, zeros, Tensor } from '../src/index.js';
 import { rt } from '../src/tensor/device.js';
-import { META_WGSL } from '../src/tensor/runtime.js';
+import { uniforms } from '../src/shaders/kernel.js';
 import { setup, settle } from './harness.js';
 
 test.before(setup);
 
 test('a kernel that fails to compile surfaces as an exception naming the kernel and the WGSL error', async () => {
-  const bad = { key: 'test_broken_kernel', access: ['read_write' as const], wgsl: () => `${META_WGSL}\n@compute @workgroup_size(1) fn main() { let x: f32 = oops; }` };
+  const bad = { key: 'test_broken_kernel', uniforms: uniforms({}), access: ['read_write' as const], wgsl: () => '@compute @workgroup_size(1) fn main() { let x: f32 = oops; }' };
   const t = zeros([4]);
-  rt().dispatch(bad, { label: 'broken op [4]', buffers: [t.binding], workgroups: [1] });
+  rt().dispatch(bad, { label: 'broken op [4]', buffers: [t.binding], uniforms: {}, workgroups: [1] });
   let message = '';
   try {
     await sync();
@@ -33,8 +33,8 @@ test('debug mode names the exact op of a GPU validation error', async () => {
     const t = zeros([4]);
     // Binding a 4-element tensor where the kernel indexes past it is fine for WebGPU (robust
     // access), so provoke a real validation error: a range larger than the buffer.
-    const k = { key: 'test_identity', access: ['read_write' as const], wgsl: () => `${META_WGSL}\n@group(0) @binding(1) var<storage, read_write> Y: array<f32>;\n@compute @workgroup_size(1) fn main() { Y[0] = 1.0; }` };
-    r.dispatch(k, { label: 'oversized binding [4]', buffers: [{ buffer: t.buffer, bytes: 1 << 20 }], workgroups: [1] });
+    const k = { key: 'test_identity', uniforms: uniforms({}), access: ['read_write' as const], wgsl: () => '@group(0) @binding(1) var<storage, read_write> Y: array<f32>;\n@compute @workgroup_size(1) fn main() { Y[0] = 1.0; }' };
+    r.dispatch(k, { label: 'oversized binding [4]', buffers: [{ buffer: t.buffer, bytes: 1 << 20 }], uniforms: {}, workgroups: [1] });
     let message = '';
     try {
       await sync();

@@ -4,8 +4,9 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, grad, type Tensor } from '../src/index.js';
-import { softmax, logSoftmax, rowPlanConfig } from '../src/tensor/ops/nn.js';
-import { SHARED_ROW_PLAN } from '../src/shaders/softmax.js';
+import { softmax, logSoftmax } from '../src/tensor/ops/softmax.js';
+import { rowPlanConfig } from '../src/tensor/ops/rows.js';
+import { SHARED_ROW_PLAN } from '../src/shaders/rows.js';
 import { arr, softmaxRef, logSoftmaxRef } from '../src/tensor/reference/index.js';
 import { setup, rng, randArray, assertClose, toTensor, gradCheck } from './harness.js';
 

@@ -3,11 +3,11 @@
 // norm from GPU memory.
 import { Tensor } from '../tensor/tensor.js';
 import { rt } from '../tensor/device.js';
-import { f32bits, grid } from '../tensor/runtime.js';
 import { fmt } from '../tensor/shape.js';
 import { fill } from '../tensor/ops/pointwise.js';
 import { noGrad } from '../autograd/tape.js';
-import { clipScaleKernel, sumSquaresKernel, OPTIM_WG, SUMSQ_PER_WG } from '../shaders/optim.js';
+import { grid, linearGroups } from '../shaders/kernel.js';
+import { clipScaleKernel, sumSquaresKernel, SUMSQ_PER_WG } from '../shaders/optim.js';
 
 /**
  * Scales the gradients of `params` in place by min(1, maxNorm / (norm + 1e-6)), where norm is the
@@ -32,7 +32,7 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): Tensor 
       rt().dispatch(sumSquaresKernel(), {
         label: `clipGradNorm sum of squares ${fmt(g.shape)}`,
         buffers: [g.binding, partials.binding],
-        meta: [g.size, offset],
+        uniforms: { count: g.size, outOffset: offset },
         workgroups: grid(chunks[i]!),
       });
       offset += chunks[i]!;
@@ -45,8 +45,8 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): Tensor 
       rt().dispatch(clipScaleKernel(), {
         label: `clipGradNorm scale ${fmt(g.shape)}`,
         buffers: [g.binding, norm.binding],
-        meta: [g.size, f32bits(maxNorm)],
-        workgroups: grid(Math.ceil(g.size / OPTIM_WG)),
+        uniforms: { count: g.size, maxNorm },
+        workgroups: linearGroups(g.size),
       });
     }
     return norm;

@@ -2,7 +2,7 @@
 // camelCase), as thin compositions of the engine's ops.
 import type { Tensor } from '../tensor/tensor.js';
 import { ShapeError, fmt } from '../tensor/shape.js';
-import * as nnops from '../tensor/ops/nn.js';
+import * as sm from '../tensor/ops/softmax.js';
 import type { MatmulOptions } from '../tensor/ops/matmul.js';
 import * as random from '../tensor/ops/random.js';
 
@@ -25,11 +25,11 @@ export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null, opts: { 
 }
 
 export function softmax(x: Tensor, axis = -1): Tensor {
-  return nnops.softmax(x, axis);
+  return sm.softmax(x, axis);
 }
 
 export function logSoftmax(x: Tensor, axis = -1): Tensor {
-  return nnops.logSoftmax(x, axis);
+  return sm.logSoftmax(x, axis);
 }
 
 export function gelu(x: Tensor, opts: { approximate?: 'none' | 'tanh' } = {}): Tensor {
@@ -41,7 +41,7 @@ export function relu(x: Tensor): Tensor {
 }
 
 // The fused engine ops, under the names torch.nn.functional uses.
-export { layerNorm } from '../tensor/ops/nn.js';
+export { layerNorm } from '../tensor/ops/layernorm.js';
 export { crossEntropy, mseLoss, type Reduction, type CrossEntropyOptions, type Targets } from '../tensor/ops/loss.js';
 
 /** Inverted dropout: zeroes elements with probability p, scales the rest by 1 / (1 − p); identity when not training. */

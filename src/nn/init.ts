@@ -4,7 +4,6 @@
 // truncated normal is an exact rejection sampler (not a clamp).
 import type { Tensor } from '../tensor/tensor.js';
 import { rt } from '../tensor/device.js';
-import { f32bits, grid } from '../tensor/runtime.js';
 import { fmt } from '../tensor/shape.js';
 import { erf64 } from '../shaders/pointwise.js';
 import { fillInto } from '../tensor/ops/pointwise.js';

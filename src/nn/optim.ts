@@ -3,9 +3,9 @@
 // groups with their own lr scale and weight decay; state dicts that resume training exactly.
 import { Tensor } from '../tensor/tensor.js';
 import { rt } from '../tensor/device.js';
-import { f32bits, grid } from '../tensor/runtime.js';
 import { fmt, sameShape } from '../tensor/shape.js';
-import { adamwKernel, sgdKernel, OPTIM_WG } from '../shaders/optim.js';
+import { linearGroups } from '../shaders/kernel.js';
+import { adamwKernel, sgdKernel } from '../shaders/optim.js';
 
 export { clipGradNorm } from './clip.js';
 export { cosineSchedule, type CosineScheduleOptions } from './schedule.js';
@@ -39,8 +39,6 @@ export interface OptimizerState {
   paramGroups: ({ params: number[] } & Record<string, unknown>)[];
   baseLr: number;
 }
-
-const WG = OPTIM_WG;
 
 function isGroupList<O>(p: Iterable<Tensor> | ParamGroupSpec<O>[]): p is ParamGroupSpec<O>[] {
   return Array.isArray(p) && p.length > 0 && !(p[0] instanceof Tensor);
@@ -241,8 +239,8 @@ export class SGD extends Optimizer<SGDOptions> {
     rt().dispatch(sgdKernel(momentum), {
       label: `sgd ${p.name} ${fmt(p.shape)}`,
       buffers: momentum ? [p.binding, g.binding, buf.binding] : [p.binding, g.binding],
-      meta: [p.size, f32bits(group.lr), f32bits(group.weightDecay), f32bits(group.momentum), f32bits(group.dampening), flags],
-      workgroups: grid(Math.ceil(p.size / WG)),
+      uniforms: { count: p.size, lr: group.lr, weightDecay: group.weightDecay, momentum: group.momentum, dampening: group.dampening, flags },
+      workgroups: linearGroups(p.size),
     });
   }
 }
@@ -282,8 +280,8 @@ export class AdamW extends Optimizer<AdamWOptions> {
     rt().dispatch(adamwKernel(), {
       label: `adamw ${p.name} ${fmt(p.shape)}`,
       buffers: [p.binding, g.binding, st.buffers.exp_avg!.binding, st.buffers.exp_avg_sq!.binding],
-      meta: [p.size, f32bits(1 - group.lr * group.weightDecay), f32bits(b1), f32bits(b2), f32bits(group.lr / bc1), f32bits(Math.sqrt(bc2)), f32bits(group.eps)],
-      workgroups: grid(Math.ceil(p.size / WG)),
+      uniforms: { count: p.size, decay: 1 - group.lr * group.weightDecay, beta1: b1, beta2: b2, stepSize: group.lr / bc1, sqrtBc2: Math.sqrt(bc2), eps: group.eps },
+      workgroups: linearGroups(p.size),
     });
   }
 }

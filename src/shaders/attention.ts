@@ -9,11 +9,11 @@
 //
 // Layout: q [B, H, Tq, D], k and v [B, H, Tk, D], mask [B, Tk]; all contiguous.
 // The head size D is a compile-time constant (it sizes the per-row accumulators); B, H, Tq, Tk,
-// the scale and the mask flag are meta words, so new batch sizes or token counts reuse pipelines.
-import { META_WGSL, type Kernel } from '../tensor/runtime.js';
+// the scale and the mask flag are uniforms, so new batch sizes or token counts reuse pipelines.
+import { F32_MAX, uniforms, type Kernel } from './kernel.js';
 
-// Meta: [B, H, Tq, Tk, scale (f32 bits), hasMask]
-export const ATTN_META = { B: 0, H: 1, Tq: 2, Tk: 3, scale: 4, hasMask: 5 } as const;
+const ATTENTION = uniforms({ B: 'u32', H: 'u32', Tq: 'u32', Tk: 'u32', scale: 'f32', hasMask: 'u32' });
+export type AttentionUniforms = typeof ATTENTION.spec;
 
 /**
  * Rows per workgroup (= key/query tile length staged in workgroup memory): the largest power of
@@ -26,7 +26,7 @@ export function attentionTile(D: number, workgroupStorageBytes: number): number 
   return t;
 }
 
-const NEG_BIG = '-3.4028234663852886e38';
+const NEG_BIG = `-${F32_MAX}`;
 
 /**
  * Code is generated per head size: a row of D floats is handled as W-wide lanes (vec4 when
@@ -55,21 +55,22 @@ function lanes(D: number): Lanes {
   };
 }
 
-const COMMON = (D: number, TILE: number, l: Lanes) => `${META_WGSL}
+const COMMON = (D: number, TILE: number, l: Lanes) => `
 const D: u32 = ${D}u;
 const L: u32 = ${l.L}u; // lanes per row
 const TILE: u32 = ${TILE}u;
 fn mask_at(b: u32, j: u32) -> f32 {
-  if (M(5u) == 0u) { return 1.0; }
-  return Mask[b * M(3u) + j];
+  if (params.hasMask == 0u) { return 1.0; }
+  return Mask[b * params.Tk + j];
 }`;
 
 /** Forward: one invocation per query row; key/value tiles staged in workgroup memory. */
-export function attentionForwardKernel(D: number, TILE: number): Kernel {
+export function attentionForwardKernel(D: number, TILE: number): Kernel<AttentionUniforms> {
   const l = lanes(D);
   const T = l.T;
   return {
     key: `attn_fwd_d${D}_t${TILE}`,
+    uniforms: ATTENTION,
     access: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
     wgsl: () => `${COMMON(D, TILE, l)}
 @group(0) @binding(1) var<storage, read> Q: array<${T}>;
@@ -84,7 +85,7 @@ var<workgroup> mt: array<f32, ${TILE}>;
 
 @compute @workgroup_size(${TILE})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let H = M(1u); let Tq = M(2u); let Tk = M(3u); let scale = Mf(4u);
+  let H = params.H; let Tq = params.Tq; let Tk = params.Tk; let scale = params.scale;
   let bh = wid.y;
   let b = bh / H;
   let i = wid.x * TILE + lid;
@@ -138,11 +139,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * Backward, part 1: one invocation per query row. Writes dQ and Drow_i = dO_i·O_i (needed by
  * part 2).
  */
-export function attentionBackwardQueryKernel(D: number, TILE: number): Kernel {
+export function attentionBackwardQueryKernel(D: number, TILE: number): Kernel<AttentionUniforms> {
   const l = lanes(D);
   const T = l.T;
   return {
     key: `attn_bwd_q_d${D}_t${TILE}`,
+    uniforms: ATTENTION,
     access: ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write'],
     wgsl: () => `${COMMON(D, TILE, l)}
 @group(0) @binding(1) var<storage, read> Q: array<${T}>;
@@ -160,7 +162,7 @@ var<workgroup> mt: array<f32, ${TILE}>;
 
 @compute @workgroup_size(${TILE})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let H = M(1u); let Tq = M(2u); let Tk = M(3u); let scale = Mf(4u);
+  let H = params.H; let Tq = params.Tq; let Tk = params.Tk; let scale = params.scale;
   let bh = wid.y;
   let b = bh / H;
   let i = wid.x * TILE + lid;
@@ -207,11 +209,12 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
  * Backward, part 2: one invocation per key row. Writes dK, dV and this head's share of the mask
  * gradient, dM[b, h, j] = Σ_i exp(s_ij − lse_i)·(dO_i·v_j − D_i) (summed over heads afterwards).
  */
-export function attentionBackwardKeyKernel(D: number, TILE: number): Kernel {
+export function attentionBackwardKeyKernel(D: number, TILE: number): Kernel<AttentionUniforms> {
   const l = lanes(D);
   const T = l.T;
   return {
     key: `attn_bwd_kv_d${D}_t${TILE}`,
+    uniforms: ATTENTION,
     access: ['read', 'read', 'read', 'read', 'read', 'read', 'read', 'read_write', 'read_write', 'read_write'],
     wgsl: () => `${COMMON(D, TILE, l)}
 @group(0) @binding(1) var<storage, read> Q: array<${T}>;
@@ -231,7 +234,7 @@ var<workgroup> rt: array<f32, ${TILE}>;
 
 @compute @workgroup_size(${TILE})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let H = M(1u); let Tq = M(2u); let Tk = M(3u); let scale = Mf(4u);
+  let H = params.H; let Tq = params.Tq; let Tk = params.Tk; let scale = params.scale;
   let bh = wid.y;
   let b = bh / H;
   let j = wid.x * TILE + lid;

@@ -2,16 +2,26 @@
 // their adjoints, written as gathers over destinations so sums are deterministic without float
 // atomics. Indices are f32 values holding integers; an invalid one (fractional or out of range)
 // reads as NaN forward and contributes nothing backward.
-import { META_WGSL, type Kernel } from '../tensor/runtime.js';
-import { MAX_RANK } from './pointwise.js';
+import { MAX_RANK, SPECIAL_FLOATS_WGSL, linearMain, uniforms, type Kernel } from './kernel.js';
 
-const WG = 256;
-const ENTRY = `@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = (wid.y * nwg.x + wid.x) * ${WG}u + lid;`;
+const ENTRY = linearMain('t');
 
-const HELPERS = /* wgsl */ `
-var<private> nan_bits: u32 = 0x7fc00000u;
+/** x viewed as [outer, n, inner] with `m` indices into its middle axis; `count` outputs. */
+const INDEX_SELECT = uniforms({ count: 'u32', n: 'u32', m: 'u32', inner: 'u32' });
+export type IndexSelectUniforms = typeof INDEX_SELECT.spec;
+/** The CSR inverse of `m` indices into an axis of size `n`. */
+const INDEX_INVERSE = uniforms({ n: 'u32', m: 'u32' });
+/** torch.gather over the index's shape; `axisSize` is x's size along `axis`. */
+const GATHER = uniforms({ count: 'u32', rank: 'u32', axis: 'u32', axisSize: 'u32', indexShape: ['u32', MAX_RANK], xStrides: ['u32', MAX_RANK] });
+/**
+ * scatter_add over x's shape; `indexAxisSize` is the index's size along `axis`, `indexShape` the
+ * index's shape (its `axis` entry unused); `useBase`: add to BASE (else to zeros).
+ */
+const SCATTER_ADD = uniforms({
+  count: 'u32', rank: 'u32', axis: 'u32', indexAxisSize: 'u32', xShape: ['u32', MAX_RANK], indexShape: ['u32', MAX_RANK], useBase: 'u32',
+});
+
+const HELPERS = /* wgsl */ `${SPECIAL_FLOATS_WGSL}
 // The index an f32 holds, or -1 when it is not an integer in [0, n).
 fn valid_index(v: f32, n: u32) -> i32 {
   if (v >= 0.0 && v < f32(n) && floor(v) == v) { return i32(v); }
@@ -19,24 +29,24 @@ fn valid_index(v: f32, n: u32) -> i32 {
 }
 `;
 
-// indexSelect meta: [total, n (axis size of x), m (number of indices), inner].
 /** Y[o, k, i] = X[o, IDX[k], i] for x viewed as [outer, n, inner]. */
-export function indexSelectKernel(): Kernel {
+export function indexSelectKernel(): Kernel<IndexSelectUniforms> {
   return {
     key: 'index_select',
+    uniforms: INDEX_SELECT,
     access: ['read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${HELPERS}
+    wgsl: () => `${HELPERS}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> IDX: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 ${ENTRY}
-  if (t >= M(0u)) { return; }
-  let n = M(1u); let m = M(2u); let inner = M(3u);
+  if (t >= params.count) { return; }
+  let n = params.n; let m = params.m; let inner = params.inner;
   let i = t % inner;
   let k = (t / inner) % m;
   let o = t / (inner * m);
   let j = valid_index(IDX[k], n);
-  Y[t] = select(bitcast<f32>(nan_bits), X[(o * n + u32(max(j, 0))) * inner + i], j >= 0);
+  Y[t] = select(quiet_nan(), X[(o * n + u32(max(j, 0))) * inner + i], j >= 0);
 }`,
   };
 }
@@ -46,17 +56,17 @@ ${ENTRY}
 /**
  * Builds the CSR inverse of an index vector on the GPU: invocation j counts the valid indices
  * below j (its offset) and lists those equal to j. O(n·m) work, no atomics.
- * Meta: [n, m].
  */
-export function indexInverseKernel(): Kernel {
+export function indexInverseKernel(): Kernel<typeof INDEX_INVERSE.spec> {
   return {
     key: 'index_inverse',
+    uniforms: INDEX_INVERSE,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}${HELPERS}
+    wgsl: () => `${HELPERS}
 @group(0) @binding(1) var<storage, read> IDX: array<f32>;
 @group(0) @binding(2) var<storage, read_write> CSR: array<u32>;
 ${ENTRY}
-  let n = M(0u); let m = M(1u);
+  let n = params.n; let m = params.m;
   if (t > n) { return; }
   var below = 0u;
   for (var k = 0u; k < m; k++) {
@@ -75,19 +85,20 @@ ${ENTRY}
 
 /**
  * indexSelect's adjoint: GX[o, j, i] = Σ_{k: IDX[k] == j} G[o, k, i], each destination summing
- * its own list in increasing k (deterministic). Meta: [total (outer·n·inner), n, m, inner].
+ * its own list in increasing k (deterministic). `count` = outer·n·inner.
  */
-export function indexAddKernel(): Kernel {
+export function indexAddKernel(): Kernel<IndexSelectUniforms> {
   return {
     key: 'index_add',
+    uniforms: INDEX_SELECT,
     access: ['read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `
 @group(0) @binding(1) var<storage, read> G: array<f32>;
 @group(0) @binding(2) var<storage, read> CSR: array<u32>;
 @group(0) @binding(3) var<storage, read_write> GX: array<f32>;
 ${ENTRY}
-  if (t >= M(0u)) { return; }
-  let n = M(1u); let m = M(2u); let inner = M(3u);
+  if (t >= params.count) { return; }
+  let n = params.n; let m = params.m; let inner = params.inner;
   let i = t % inner;
   let j = (t / inner) % n;
   let o = t / (inner * n);
@@ -100,37 +111,30 @@ ${ENTRY}
   };
 }
 
-// gather meta: [total, rank, axis, xAxisSize, idxShape[8], xStrides[8]].
-export const GATHER_IDX_SHAPE = 4;
-export const GATHER_X_STRIDES = GATHER_IDX_SHAPE + MAX_RANK;
-// scatter meta: [total (|x|), rank, axis, idxAxisSize, xShape[8], idxShape[8] (0 for the axis), useBase].
-export const SCATTER_X_SHAPE = 4;
-export const SCATTER_IDX_SHAPE = SCATTER_X_SHAPE + MAX_RANK;
-export const SCATTER_USE_BASE = SCATTER_IDX_SHAPE + MAX_RANK;
-
 /** torch.gather: Y[t] = X[t with t[axis] replaced by IDX[t]], t over the index shape. */
-export function gatherKernel(): Kernel {
+export function gatherKernel(): Kernel<typeof GATHER.spec> {
   return {
     key: 'gather_axis',
+    uniforms: GATHER,
     access: ['read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${HELPERS}
+    wgsl: () => `${HELPERS}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> IDX: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 ${ENTRY}
-  if (t >= M(0u)) { return; }
-  let rank = M(1u); let axis = M(2u);
-  let j = valid_index(IDX[t], M(3u));
+  if (t >= params.count) { return; }
+  let rank = params.rank; let axis = params.axis;
+  let j = valid_index(IDX[t], params.axisSize);
   var rem = t;
   var off = 0u;
   for (var d = 0u; d < rank; d++) {
     let a = rank - 1u - d;
-    let size = M(${GATHER_IDX_SHAPE}u + a);
+    let size = params_indexShape(a);
     let c = rem % size;
     rem = rem / size;
-    off += select(c, u32(max(j, 0)), a == axis) * M(${GATHER_X_STRIDES}u + a);
+    off += select(c, u32(max(j, 0)), a == axis) * params_xStrides(a);
   }
-  Y[t] = select(bitcast<f32>(nan_bits), X[off], j >= 0);
+  Y[t] = select(quiet_nan(), X[off], j >= 0);
 }`,
   };
 }
@@ -141,18 +145,19 @@ ${ENTRY}
  * index's axis. Elements outside the index's extent on other axes get BASE only. Each output loops
  * over the index axis: O(|x| · index.shape[axis]) work, no atomics, a fixed summation order.
  */
-export function scatterAddKernel(): Kernel {
+export function scatterAddKernel(): Kernel<typeof SCATTER_ADD.spec> {
   return {
     key: 'scatter_add_axis',
+    uniforms: SCATTER_ADD,
     access: ['read', 'read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${HELPERS}
+    wgsl: () => `${HELPERS}
 @group(0) @binding(1) var<storage, read> BASE: array<f32>;
 @group(0) @binding(2) var<storage, read> IDX: array<f32>;
 @group(0) @binding(3) var<storage, read> SRC: array<f32>;
 @group(0) @binding(4) var<storage, read_write> Y: array<f32>;
 ${ENTRY}
-  if (t >= M(0u)) { return; }
-  let rank = M(1u); let axis = M(2u); let m = M(3u);
+  if (t >= params.count) { return; }
+  let rank = params.rank; let axis = params.axis; let m = params.indexAxisSize;
   // Offset of s (with s[axis] = 0) in the index/src layout, and the stride of its axis there.
   var rem = t;
   var off = 0u;
@@ -162,9 +167,9 @@ ${ENTRY}
   var inside = true;
   for (var d = 0u; d < rank; d++) {
     let a = rank - 1u - d;
-    let c = rem % M(${SCATTER_X_SHAPE}u + a);
-    rem = rem / M(${SCATTER_X_SHAPE}u + a);
-    let isize = select(M(${SCATTER_IDX_SHAPE}u + a), m, a == axis);
+    let c = rem % params_xShape(a);
+    rem = rem / params_xShape(a);
+    let isize = select(params_indexShape(a), m, a == axis);
     if (a == axis) { dest = c; axisStride = stride; }
     else {
       if (c >= isize) { inside = false; }
@@ -174,13 +179,13 @@ ${ENTRY}
   }
   var acc = 0.0;
   if (inside) {
-    let xAxis = M(${SCATTER_X_SHAPE}u + axis);
+    let xAxis = params_xShape(axis);
     for (var j = 0u; j < m; j++) {
       let p = off + j * axisStride;
       if (valid_index(IDX[p], xAxis) == i32(dest)) { acc += SRC[p]; }
     }
   }
-  if (M(${SCATTER_USE_BASE}u) != 0u) { acc = BASE[t] + acc; }
+  if (params.useBase != 0u) { acc = BASE[t] + acc; }
   Y[t] = acc;
 }`,
   };

@@ -3,30 +3,33 @@
 // a gather over destinations (fold, resample adjoint, pool adjoint), or, where the sources of a
 // destination are data-dependent (gridSample w.r.t. its input), integer atomics on 64-bit fixed
 // point, whose sum does not depend on the order of the additions.
-import { META_WGSL, type Kernel } from '../tensor/runtime.js';
+import { SPECIAL_FLOATS_WGSL, linearMain, uniforms, type Kernel } from './kernel.js';
 
-const ENTRY = `@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let t = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (t >= M(0u)) { return; }`;
+const ENTRY = `${linearMain('t')}
+  if (t >= params.count) { return; }`;
 
 // ---------------------------------------------------------------- unfold / fold
 
-// Meta: [total, C, H, W, kh, kw, sh, sw, ph, pw, OH, OW].
-const WINDOW_META = `let C = M(1u); let H = M(2u); let W = M(3u);
-  let kh = M(4u); let kw = M(5u); let sh = M(6u); let sw = M(7u);
-  let ph = M(8u); let pw = M(9u); let OH = M(10u); let OW = M(11u);`;
+/** An image [N, C, H, W] cut into kh×kw windows with stride sh×sw and padding ph×pw: OH×OW of them. */
+const WINDOW = uniforms({
+  count: 'u32', C: 'u32', H: 'u32', W: 'u32', kh: 'u32', kw: 'u32', sh: 'u32', sw: 'u32', ph: 'u32', pw: 'u32', OH: 'u32', OW: 'u32',
+});
+export type WindowUniforms = typeof WINDOW.spec;
+const WINDOW_LETS = `let C = params.C; let H = params.H; let W = params.W;
+  let kh = params.kh; let kw = params.kw; let sh = params.sh; let sw = params.sw;
+  let ph = params.ph; let pw = params.pw; let OH = params.OH; let OW = params.OW;`;
 
 /** P[n, l, f] = X[n, c, oy·sh − ph + ky, ox·sw − pw + kx] (0 in the padding); f = (c, ky, kx), l = (oy, ox). */
-export function unfoldKernel(): Kernel {
+export function unfoldKernel(): Kernel<WindowUniforms> {
   return {
     key: 'image_unfold',
+    uniforms: WINDOW,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> P: array<f32>;
 ${ENTRY}
-  ${WINDOW_META}
+  ${WINDOW_LETS}
   let F = C * kh * kw;
   let f = t % F;
   let l = (t / F) % (OH * OW);
@@ -44,15 +47,16 @@ ${ENTRY}
 }
 
 /** The adjoint of unfold: Y[n, c, y, x] sums every patch entry that was read from (y, x). */
-export function foldKernel(): Kernel {
+export function foldKernel(): Kernel<WindowUniforms> {
   return {
     key: 'image_fold',
+    uniforms: WINDOW,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `
 @group(0) @binding(1) var<storage, read> P: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${ENTRY}
-  ${WINDOW_META}
+  ${WINDOW_LETS}
   let x = t % W;
   let y = (t / W) % H;
   let c = (t / (W * H)) % C;
@@ -79,20 +83,21 @@ ${ENTRY}
 // ---------------------------------------------------------------- resampling (interpolate)
 
 // Tap table (u32 words, weights as f32 bits): for each output row oy, Ty source rows then Ty
-// weights; at word M(7) the same for output columns with Tx taps.
-// Meta: [total, H, W, OH, OW, Ty, Tx, xBase].
+// weights; at word `xBase` the same for output columns with Tx taps.
+const RESAMPLE = uniforms({ count: 'u32', H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', Ty: 'u32', Tx: 'u32', xBase: 'u32' });
 /** Y[p, oy, ox] = Σ_a Σ_b wy[oy, a] · wx[ox, b] · X[p, iy[oy, a], ix[ox, b]], p over N·C planes. */
-export function resampleKernel(): Kernel {
+export function resampleKernel(): Kernel<typeof RESAMPLE.spec> {
   return {
     key: 'image_resample',
+    uniforms: RESAMPLE,
     access: ['read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> TAB: array<u32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 ${ENTRY}
-  let H = M(1u); let W = M(2u); let OH = M(3u); let OW = M(4u);
-  let Ty = M(5u); let Tx = M(6u); let xBase = M(7u);
+  let H = params.H; let W = params.W; let OH = params.OH; let OW = params.OW;
+  let Ty = params.Ty; let Tx = params.Tx; let xBase = params.xBase;
   let ox = t % OW;
   let oy = (t / OW) % OH;
   let plane = t / (OW * OH);
@@ -114,19 +119,20 @@ ${ENTRY}
 }
 
 // Inverse tables (CSR per axis): offsets[0..in] then (output index, weight bits) pairs, grouped
-// by source index and in increasing output index. Rows at word 0, columns at word M(5).
-// Meta: [total, H, W, OH, OW, xBase].
+// by source index and in increasing output index. Rows at word 0, columns at word `xBase`.
+const RESAMPLE_BACKWARD = uniforms({ count: 'u32', H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', xBase: 'u32' });
 /** The adjoint of resample: GX[p, iy, ix] = Σ over the outputs that read (iy, ix) of weight · G. */
-export function resampleBackwardKernel(): Kernel {
+export function resampleBackwardKernel(): Kernel<typeof RESAMPLE_BACKWARD.spec> {
   return {
     key: 'image_resample_bwd',
+    uniforms: RESAMPLE_BACKWARD,
     access: ['read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `
 @group(0) @binding(1) var<storage, read> G: array<f32>;
 @group(0) @binding(2) var<storage, read> INV: array<u32>;
 @group(0) @binding(3) var<storage, read_write> GX: array<f32>;
 ${ENTRY}
-  let H = M(1u); let W = M(2u); let OH = M(3u); let OW = M(4u); let xBase = M(5u);
+  let H = params.H; let W = params.W; let OH = params.OH; let OW = params.OW; let xBase = params.xBase;
   let ix = t % W;
   let iy = (t / W) % H;
   let plane = t / (W * H);
@@ -149,34 +155,38 @@ ${ENTRY}
 
 // ---------------------------------------------------------------- average pooling
 
-// Meta: [total, H, W, OH, OW, kh, kw, sh, sw, ph, pw, countIncludePad].
+const POOL = uniforms({
+  count: 'u32', H: 'u32', W: 'u32', OH: 'u32', OW: 'u32', kh: 'u32', kw: 'u32', sh: 'u32', sw: 'u32', ph: 'u32', pw: 'u32', countIncludePad: 'u32',
+});
+export type PoolUniforms = typeof POOL.spec;
 const POOL_FNS = /* wgsl */ `
 // PyTorch's window of output (oy, ox): [y0, y1) x [x0, x1) clipped to the input, and its divisor
 // (the window clipped to the padded input when padding counts, else to the input).
 struct Window { y0: i32, y1: i32, x0: i32, x1: i32, div: f32 }
 fn pool_window(oy: u32, ox: u32) -> Window {
-  let H = i32(M(1u)); let W = i32(M(2u));
-  let ph = i32(M(9u)); let pw = i32(M(10u));
-  var y0 = i32(oy * M(7u)) - ph;
-  var x0 = i32(ox * M(8u)) - pw;
-  var y1 = min(y0 + i32(M(5u)), H + ph);
-  var x1 = min(x0 + i32(M(6u)), W + pw);
+  let H = i32(params.H); let W = i32(params.W);
+  let ph = i32(params.ph); let pw = i32(params.pw);
+  var y0 = i32(oy * params.sh) - ph;
+  var x0 = i32(ox * params.sw) - pw;
+  var y1 = min(y0 + i32(params.kh), H + ph);
+  var x1 = min(x0 + i32(params.kw), W + pw);
   let padded = f32((y1 - y0) * (x1 - x0));
   y0 = max(y0, 0); x0 = max(x0, 0); y1 = min(y1, H); x1 = min(x1, W);
   let inside = f32((y1 - y0) * (x1 - x0));
-  return Window(y0, y1, x0, x1, select(inside, padded, M(11u) != 0u));
+  return Window(y0, y1, x0, x1, select(inside, padded, params.countIncludePad != 0u));
 }`;
 
 /** Y[p, oy, ox] = Σ over the window of X / divisor. */
-export function avgPoolKernel(): Kernel {
+export function avgPoolKernel(): Kernel<PoolUniforms> {
   return {
     key: 'image_avgpool',
+    uniforms: POOL,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}${POOL_FNS}
+    wgsl: () => `${POOL_FNS}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${ENTRY}
-  let H = M(1u); let W = M(2u); let OH = M(3u); let OW = M(4u);
+  let H = params.H; let W = params.W; let OH = params.OH; let OW = params.OW;
   let ox = t % OW;
   let oy = (t / OW) % OH;
   let plane = t / (OW * OH);
@@ -191,17 +201,18 @@ ${ENTRY}
 }
 
 /** The adjoint of avgPool: GX[p, y, x] = Σ over the windows containing (y, x) of G / divisor. */
-export function avgPoolBackwardKernel(): Kernel {
+export function avgPoolBackwardKernel(): Kernel<PoolUniforms> {
   return {
     key: 'image_avgpool_bwd',
+    uniforms: POOL,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}${POOL_FNS}
+    wgsl: () => `${POOL_FNS}
 @group(0) @binding(1) var<storage, read> G: array<f32>;
 @group(0) @binding(2) var<storage, read_write> GX: array<f32>;
 ${ENTRY}
-  let H = M(1u); let W = M(2u); let OH = i32(M(3u)); let OW = i32(M(4u));
-  let kh = i32(M(5u)); let kw = i32(M(6u)); let sh = i32(M(7u)); let sw = i32(M(8u));
-  let ph = i32(M(9u)); let pw = i32(M(10u));
+  let H = params.H; let W = params.W; let OH = i32(params.OH); let OW = i32(params.OW);
+  let kh = i32(params.kh); let kw = i32(params.kw); let sh = i32(params.sh); let sw = i32(params.sw);
+  let ph = i32(params.ph); let pw = i32(params.pw);
   let x = i32(t % W);
   let y = i32((t / W) % H);
   let plane = t / (W * H);
@@ -226,8 +237,12 @@ ${ENTRY}
 
 // ---------------------------------------------------------------- grid sampling
 
-// Meta: [total (N·Ho·Wo), C, H, W, Ho, Wo, mode (0 bilinear, 1 nearest), padding (0 zeros,
-// 1 border, 2 reflection), alignCorners]. One invocation per grid point, looping over channels.
+// One invocation per grid point (`count` = N·Ho·Wo), looping over channels. `mode`: 0 bilinear,
+// 1 nearest; `padding`: 0 zeros, 1 border, 2 reflection.
+const GRID_SAMPLE = uniforms({
+  count: 'u32', C: 'u32', H: 'u32', W: 'u32', Ho: 'u32', Wo: 'u32', mode: 'u32', padding: 'u32', alignCorners: 'u32',
+});
+export type GridSampleUniforms = typeof GRID_SAMPLE.spec;
 const GRID_FNS = /* wgsl */ `
 // PyTorch's grid_sampler_compute_source_index, with d(source)/d(grid) in .y.
 fn reflect_coord(v: f32, twiceLow: f32, twiceHigh: f32) -> vec2<f32> {
@@ -244,12 +259,12 @@ fn reflect_coord(v: f32, twiceLow: f32, twiceHigh: f32) -> vec2<f32> {
 }
 fn source_coord(coord: f32, size: u32) -> vec2<f32> {
   let n = f32(size);
-  let align = M(8u) != 0u;
+  let align = params.alignCorners != 0u;
   var v: f32;
   var g: f32;
   if (align) { v = (coord + 1.0) * 0.5 * (n - 1.0); g = (n - 1.0) * 0.5; }
   else { v = ((coord + 1.0) * n - 1.0) * 0.5; g = n * 0.5; }
-  let padding = M(7u);
+  let padding = params.padding;
   if (padding == 2u) {
     let r = select(reflect_coord(v, -1.0, 2.0 * n - 1.0), reflect_coord(v, 0.0, 2.0 * (n - 1.0)), align);
     v = r.x; g = g * r.y;
@@ -261,10 +276,10 @@ fn source_coord(coord: f32, size: u32) -> vec2<f32> {
   return vec2<f32>(v, g);
 }
 fn in_bounds(y: i32, x: i32) -> bool {
-  return y >= 0 && y < i32(M(2u)) && x >= 0 && x < i32(M(3u));
+  return y >= 0 && y < i32(params.H) && x >= 0 && x < i32(params.W);
 }`;
 
-const GRID_POINT = `let C = M(1u); let H = M(2u); let W = M(3u); let Ho = M(4u); let Wo = M(5u);
+const GRID_POINT = `let C = params.C; let H = params.H; let W = params.W; let Ho = params.Ho; let Wo = params.Wo;
   let wo = t % Wo;
   let ho = (t / Wo) % Ho;
   let n = t / (Wo * Ho);
@@ -276,18 +291,19 @@ const GRID_POINT = `let C = M(1u); let H = M(2u); let W = M(3u); let Ho = M(4u);
   let fx = ix - floor(ix); let fy = iy - floor(iy);`;
 
 /** Y[n, c, ho, wo] = x sampled at grid[n, ho, wo] (bilinear or nearest, PyTorch's paddings). */
-export function gridSampleKernel(): Kernel {
+export function gridSampleKernel(): Kernel<GridSampleUniforms> {
   return {
     key: 'image_grid_sample',
+    uniforms: GRID_SAMPLE,
     access: ['read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${GRID_FNS}
+    wgsl: () => `${GRID_FNS}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> GRID: array<f32>;
 @group(0) @binding(3) var<storage, read_write> Y: array<f32>;
 ${ENTRY}
   // t runs over (n, ho, wo); the tap positions are shared by every channel.
   ${GRID_POINT}
-  if (M(6u) == 1u) {
+  if (params.mode == 1u) {
     let xn = i32(round(ix)); let yn = i32(round(iy));
     let ok = in_bounds(yn, xn);
     for (var c = 0u; c < C; c++) {
@@ -318,11 +334,12 @@ ${ENTRY}
  * gridSample's gradient w.r.t. the grid (bilinear; nearest has none): one invocation per grid
  * point summing over channels, so no scatter is needed. Writes GGRID[n, ho, wo, 0..1].
  */
-export function gridSampleGridGradKernel(): Kernel {
+export function gridSampleGridGradKernel(): Kernel<GridSampleUniforms> {
   return {
     key: 'image_grid_sample_dgrid',
+    uniforms: GRID_SAMPLE,
     access: ['read', 'read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${GRID_FNS}
+    wgsl: () => `${GRID_FNS}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read> GRID: array<f32>;
 @group(0) @binding(3) var<storage, read> G: array<f32>;
@@ -330,7 +347,7 @@ export function gridSampleGridGradKernel(): Kernel {
 ${ENTRY}
   ${GRID_POINT}
   var gx = 0.0; var gy = 0.0;
-  if (M(6u) == 0u) {
+  if (params.mode == 0u) {
     let ok00 = in_bounds(y0, x0); let ok01 = in_bounds(y0, x0 + 1);
     let ok10 = in_bounds(y0 + 1, x0); let ok11 = in_bounds(y0 + 1, x0 + 1);
     for (var c = 0u; c < C; c++) {
@@ -358,17 +375,18 @@ ${ENTRY}
 // integer addition is associative, so the result does not depend on the order of the atomics.
 const FIXED_FNS = /* wgsl */ `
 fn fixed_exponent() -> f32 {
-  let bound = MAXG[0] * f32(M(4u) * M(5u));
+  let bound = MAXG[0] * f32(params.Ho * params.Wo);
   if (!(bound > 0.0)) { return 100.0; }
   return min(100.0, 61.0 - ceil(log2(bound)));
 }`;
 
 /** Accumulates G·weight into fixed-point ACC (2 words per element of x) with integer atomics. */
-export function gridSampleInputGradKernel(): Kernel {
+export function gridSampleInputGradKernel(): Kernel<GridSampleUniforms> {
   return {
     key: 'image_grid_sample_dx',
+    uniforms: GRID_SAMPLE,
     access: ['read', 'read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${GRID_FNS}
+    wgsl: () => `${GRID_FNS}
 @group(0) @binding(1) var<storage, read> GRID: array<f32>;
 @group(0) @binding(2) var<storage, read> G: array<f32>;
 @group(0) @binding(3) var<storage, read> MAXG: array<f32>;
@@ -386,7 +404,7 @@ fn add_fixed(i: u32, v: f32) {
 ${ENTRY}
   ${GRID_POINT}
   let scale = exp2(fixed_exponent());
-  if (M(6u) == 1u) {
+  if (params.mode == 1u) {
     let xn = i32(round(ix)); let yn = i32(round(iy));
     if (!in_bounds(yn, xn)) { return; }
     for (var c = 0u; c < C; c++) {
@@ -409,16 +427,20 @@ ${ENTRY}
   };
 }
 
-/** GX[i] = the fixed-point ACC[i] back in f32 (NaN everywhere if G held a NaN or an infinity). */
-export function fixedToFloatKernel(): Kernel {
+/**
+ * GX[i] = the fixed-point ACC[i] back in f32 (NaN everywhere if G held a NaN or an infinity).
+ * `count` is the number of elements of x; Ho and Wo set the fixed-point scale.
+ */
+export function fixedToFloatKernel(): Kernel<GridSampleUniforms> {
   return {
     key: 'image_fixed_to_f32',
+    uniforms: GRID_SAMPLE,
     access: ['read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `
 @group(0) @binding(1) var<storage, read> ACC: array<u32>;
 @group(0) @binding(2) var<storage, read> MAXG: array<f32>;
 @group(0) @binding(3) var<storage, read_write> GX: array<f32>;
-var<private> nan_bits: u32 = 0x7fc00000u;
+${SPECIAL_FLOATS_WGSL}
 ${FIXED_FNS}
 ${ENTRY}
   var lo = ACC[2u * t];
@@ -428,7 +450,7 @@ ${ENTRY}
   let magnitude = f32(hi) * 4294967296.0 + f32(lo);
   let v = select(magnitude, -magnitude, negative) * exp2(-fixed_exponent());
   let m = MAXG[0];
-  GX[t] = select(bitcast<f32>(nan_bits), v, m - m == 0.0);
+  GX[t] = select(quiet_nan(), v, m - m == 0.0);
 }`,
   };
 }

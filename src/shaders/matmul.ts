@@ -21,29 +21,29 @@
 //            in the simd kernel: eight subgroups per workgroup measured ~10% slower).
 // Edges (M, N, K not multiples of the tile) are handled by clamping load indices (the extra
 // lanes compute values nobody stores) and guarding the stores, or by zero-filled tile loads.
-import { META_WGSL, type Kernel } from '../tensor/runtime.js';
+import { uniforms, type Kernel } from './kernel.js';
 import { POINTWISE_HELPERS_WGSL, UNARY } from './pointwise.js';
-
 
 export type MatmulActivation = 'none' | 'gelu' | 'geluTanh' | 'relu';
 
 /** Batch dimensions the kernels index (broadcast batch shapes of higher rank are rejected). */
 export const MAX_BATCH_RANK = 4;
 
-// Meta layout: [M, N, K, zOffset, batchDims[4], aBatchStrides[4], bBatchStrides[4], flags, act].
-// zOffset lets a batch of more than 65,535 matrices be split over several dispatches. The
-// epilogue (bias, activation, saving the pre-activation) is chosen by meta words rather than
+// `zOffset` lets a batch of more than 65,535 matrices be split over several dispatches; the
+// batch shape and the operands' batch strides are padded at the front to MAX_BATCH_RANK. The
+// epilogue (bias, activation, saving the pre-activation) is chosen by uniforms rather than
 // compiled in: one pipeline per layout instead of one per epilogue, and on lavapipe every
 // pipeline costs ~1-2 s of LLVM compile time.
-export const MM_META_DIMS = 4;
-export const MM_META_A = MM_META_DIMS + MAX_BATCH_RANK;
-export const MM_META_B = MM_META_A + MAX_BATCH_RANK;
-export const MM_META_FLAGS = MM_META_B + MAX_BATCH_RANK;
-export const MM_META_ACT = MM_META_FLAGS + 1;
+const MATMUL = uniforms({
+  M: 'u32', N: 'u32', K: 'u32', zOffset: 'u32',
+  batch: ['u32', MAX_BATCH_RANK], aBatchStrides: ['u32', MAX_BATCH_RANK], bBatchStrides: ['u32', MAX_BATCH_RANK],
+  flags: 'u32', activation: 'u32',
+});
+export type MatmulUniforms = typeof MATMUL.spec;
 /** Flag bits: add Bias; write the pre-activation to Z. */
 export const MM_FLAG_BIAS = 1;
 export const MM_FLAG_STORE_PRE = 2;
-/** Activation codes for the meta word. */
+/** Activation codes for the `activation` uniform. */
 export const MM_ACTIVATION_CODE: Record<MatmulActivation, number> = { none: 0, relu: 1, gelu: 2, geluTanh: 3 };
 
 export interface MatmulLayout {
@@ -79,15 +79,15 @@ export interface SimdVectors {
 // computes exactly what the separate op does.
 const EPILOGUE = /* wgsl */ `${POINTWISE_HELPERS_WGSL}
 fn activate(x: f32) -> f32 {
-  switch M(${MM_META_ACT}u) {
-    case ${MM_ACTIVATION_CODE.relu}u: { return ${UNARY.relu!.wgsl}; }
-    case ${MM_ACTIVATION_CODE.gelu}u: { return ${UNARY.gelu!.wgsl}; }
-    case ${MM_ACTIVATION_CODE.geluTanh}u: { return ${UNARY.geluTanh!.wgsl}; }
+  switch params.activation {
+    case ${MM_ACTIVATION_CODE.relu}u: { return ${UNARY.relu.wgsl}; }
+    case ${MM_ACTIVATION_CODE.gelu}u: { return ${UNARY.gelu.wgsl}; }
+    case ${MM_ACTIVATION_CODE.geluTanh}u: { return ${UNARY.geluTanh.wgsl}; }
     default: { return x; }
   }
 }
-fn has_bias() -> bool { return (M(${MM_META_FLAGS}u) & ${MM_FLAG_BIAS}u) != 0u; }
-fn store_pre() -> bool { return (M(${MM_META_FLAGS}u) & ${MM_FLAG_STORE_PRE}u) != 0u; }
+fn has_bias() -> bool { return (params.flags & ${MM_FLAG_BIAS}u) != 0u; }
+fn store_pre() -> bool { return (params.flags & ${MM_FLAG_STORE_PRE}u) != 0u; }
 
 /** Batch offsets of A and B for batch index bz (row-major over the 4 batch dims). */
 fn batch_offsets(bz: u32) -> vec2<u32> {
@@ -96,11 +96,11 @@ fn batch_offsets(bz: u32) -> vec2<u32> {
   var offB = 0u;
   for (var d = 0u; d < ${MAX_BATCH_RANK}u; d++) {
     let axis = ${MAX_BATCH_RANK - 1}u - d;
-    let n = M(${MM_META_DIMS}u + axis);
+    let n = params_batch(axis);
     let idx = rem % n;
     rem = rem / n;
-    offA += idx * M(${MM_META_A}u + axis);
-    offB += idx * M(${MM_META_B}u + axis);
+    offA += idx * params_aBatchStrides(axis);
+    offB += idx * params_bBatchStrides(axis);
   }
   return vec2<u32>(offA, offB);
 }`;
@@ -124,7 +124,7 @@ export function tiledGrid(c: TiledConfig, M: number, N: number): [number, number
   return [Math.ceil(N / (TX * c.TN)), Math.ceil(M / (TY * c.TM))];
 }
 
-export function tiledMatmulKernel(l: MatmulLayout, c: TiledConfig): Kernel {
+export function tiledMatmulKernel(l: MatmulLayout, c: TiledConfig): Kernel<MatmulUniforms> {
   const { TM, TN, BK } = c;
   const BM = TY * TM, BN = TX * TN, NT = TX * TY;
   // +1 column of padding: the staging stores walk the tile across its rows for one of the two
@@ -151,18 +151,19 @@ export function tiledMatmulKernel(l: MatmulLayout, c: TiledConfig): Kernel {
   }
   return {
     key: `matmul_tiled_${layoutKey(l)}_${TM}x${TN}x${BK}`,
+    uniforms: MATMUL,
     access: ACCESS,
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `
 ${bindings('array<f32>', 'array<f32>', 'array<f32>')}
 var<workgroup> As: array<f32, ${BK * SA}>;
 var<workgroup> Bs: array<f32, ${BK * SB}>;
 ${EPILOGUE}
 @compute @workgroup_size(${TX}, ${TY})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let Mm = M(0u);
-  let N = M(1u);
-  let K = M(2u);
-  let bz = wid.z + M(3u);
+  let Mm = params.M;
+  let N = params.N;
+  let K = params.K;
+  let bz = wid.z + params.zOffset;
   let off = batch_offsets(bz);
   let tx = lid3.x;
   let ty = lid3.y;
@@ -226,7 +227,7 @@ export function simdGrid(c: SimdConfig, M: number, N: number): [number, number] 
  * A values past K, so the padding contributes 0·B(K-1, n) (which differs from an exact sum only
  * when that B element is infinite: NaN instead of ±inf).
  */
-export function simdMatmulKernel(l: MatmulLayout, c: SimdConfig, v: SimdVectors): Kernel {
+export function simdMatmulKernel(l: MatmulLayout, c: SimdConfig, v: SimdVectors): Kernel<MatmulUniforms> {
   const { lanes: S, rows: R, colVec4s: TN4 } = c;
   if (R % S !== 0 || R % 4 !== 0) throw new Error(`simd matmul: rows ${R} must be a multiple of ${S} and of 4`);
   const regs = R / S;
@@ -322,17 +323,18 @@ export function simdMatmulKernel(l: MatmulLayout, c: SimdConfig, v: SimdVectors)
   const vt = (vec: boolean) => (vec ? 'array<vec4<f32>>' : 'array<f32>');
   return {
     key: `matmul_simd_${layoutKey(l)}_${vecA ? 'v' : 's'}${vecB ? 'v' : 's'}${vecC ? 'v' : 's'}_${S}x${R}x${TN4}`,
+    uniforms: MATMUL,
+    extensions: ['subgroups'],
     access: ACCESS,
-    wgsl: () => `enable subgroups;
-${META_WGSL}
+    wgsl: () => `
 ${bindings(vt(vecA), vt(vecB), vt(vecC))}
 ${EPILOGUE}
 @compute @workgroup_size(${S})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
-  let Mm = M(0u);
-  let N = M(1u);
-  let K = M(2u);
-  let bz = wid.z + M(3u);
+  let Mm = params.M;
+  let N = params.N;
+  let K = params.K;
+  let bz = wid.z + params.zOffset;
   let off = batch_offsets(bz);
   let m0 = wid.y * ${R}u;
   let n0 = wid.x * ${S * 4 * TN4}u;

@@ -1,44 +1,42 @@
 // Two kernels cover every data-movement op: a strided gather (permute, expand, slice with step,
 // flip: any view expressible as base + Σ index·stride, strides may be 0 or negative) and its
 // adjoint, a strided scatter (slice/pad/concat backward, pad and concat forward).
-import { META_WGSL, type Kernel } from '../tensor/runtime.js';
-import { MAX_RANK } from './pointwise.js';
+import { MAX_RANK, linearMain, uniforms, type Kernel } from './kernel.js';
 
-// Meta layout: [n, rank, base, shape[8], strides[8] (i32 bits)].
-export const MOVE_SHAPE = 3;
-export const MOVE_STRIDES = MOVE_SHAPE + MAX_RANK;
+/** Element `count` of the walked shape; the other side's offset is base + Σ index·stride. */
+const MOVE = uniforms({ count: 'u32', rank: 'u32', base: 'i32', shape: ['u32', MAX_RANK], strides: ['i32', MAX_RANK] });
+export type MoveUniforms = typeof MOVE.spec;
 
 const OFFSET_FN = /* wgsl */ `
 fn src_offset(i: u32) -> u32 {
   var rem = i;
-  var off = Mi(2u);
-  let rank = M(1u);
+  var off = params.base;
+  let rank = params.rank;
   for (var d = 0u; d < rank; d++) {
     let axis = rank - 1u - d;
-    let n = M(${MOVE_SHAPE}u + axis);
+    let n = params_shape(axis);
     let idx = rem % n;
     rem = rem / n;
-    off += i32(idx) * Mi(${MOVE_STRIDES}u + axis);
+    off += i32(idx) * params_strides(axis);
   }
   return u32(off);
 }`;
 
-const ENTRY = `@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (i >= M(0u)) { return; }`;
+const ENTRY = `${linearMain()}
+  if (i >= params.count) { return; }`;
 
 /**
- * Y[i] = X[base + Σ idx(i)·stride], i over the output shape. With `vec4`, shapes, strides and
+ * Y[i] = X[base + Σ idx(i)·stride], i over the output shape. With `vec4`, count, shape, strides and
  * base are in units of four elements (the caller checks the innermost dimension is contiguous
  * and everything is 4-aligned), so one index computation moves four values.
  */
-export function gatherKernel(vec4 = false): Kernel {
+export function gatherKernel(vec4 = false): Kernel<MoveUniforms> {
   const T = vec4 ? 'vec4<f32>' : 'f32';
   return {
     key: `strided_gather${vec4 ? '4' : ''}`,
+    uniforms: MOVE,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `
 @group(0) @binding(1) var<storage, read> X: array<${T}>;
 @group(0) @binding(2) var<storage, read_write> Y: array<${T}>;
 ${OFFSET_FN}
@@ -49,12 +47,13 @@ ${ENTRY}
 }
 
 /** Y[base + Σ idx(i)·stride] = X[i], i over X's shape; other elements of Y are left alone. */
-export function scatterKernel(vec4 = false): Kernel {
+export function scatterKernel(vec4 = false): Kernel<MoveUniforms> {
   const T = vec4 ? 'vec4<f32>' : 'f32';
   return {
     key: `strided_scatter${vec4 ? '4' : ''}`,
+    uniforms: MOVE,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `
 @group(0) @binding(1) var<storage, read> X: array<${T}>;
 @group(0) @binding(2) var<storage, read_write> Y: array<${T}>;
 ${OFFSET_FN}

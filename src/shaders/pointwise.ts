@@ -1,16 +1,11 @@
 // Pointwise ops as one table: each entry holds the WGSL forward expression, the WGSL derivative
 // expressions, and a float64 JS reference used by the tests. Generators below turn the table
 // into kernels (flat for same-shape operands, strided for NumPy broadcasting).
-import { META_WGSL, type Kernel } from '../tensor/runtime.js';
-
-/** Highest rank the strided kernels index (ranks above this are rejected with a clear error). */
-export const MAX_RANK = 8;
+import { MAX_RANK, SPECIAL_FLOATS_WGSL, linearMain, uniforms, type Kernel } from './kernel.js';
 
 // Numerically careful helpers shared by the expressions (and by kernels that fuse them, such as
 // matmul's activation epilogue).
-export const POINTWISE_HELPERS_WGSL = /* wgsl */ `
-// A runtime (not constant) NaN: WGSL rejects NaN in constant expressions.
-var<private> nan_bits: u32 = 0x7fc00000u;
+export const POINTWISE_HELPERS_WGSL = /* wgsl */ `${SPECIAL_FLOATS_WGSL}
 fn safe_tanh(x: f32) -> f32 {
   // exp of a large argument overflows; this form only ever exponentiates -2|x|.
   let e = exp(-2.0 * abs(x));
@@ -39,7 +34,7 @@ fn signed_pow(a: f32, b: f32) -> f32 {
   if (b == 0.0) { return 1.0; }
   let r = pow(abs(a), b);
   if (a >= 0.0) { return r; }
-  if (fract(b) != 0.0) { return bitcast<f32>(nan_bits); }
+  if (fract(b) != 0.0) { return quiet_nan(); }
   return select(r, -r, fract(b * 0.5) != 0.0);
 }
 `;
@@ -99,7 +94,7 @@ export function erfc64(x: number): number {
 }
 const normCdf64 = (x: number) => (x < 0 ? 0.5 * erfc64(-x * SQRT1_2) : 1 - 0.5 * erfc64(x * SQRT1_2));
 
-export const UNARY: Record<string, UnaryDef> = {
+const UNARY_TABLE = {
   identity: { wgsl: 'x', dx: 'g', ref: (x) => x },
   neg: { wgsl: '-x', dx: '-g', ref: (x) => -x },
   abs: { wgsl: 'abs(x)', dx: 'g * sign(x)', ref: Math.abs },
@@ -122,9 +117,9 @@ export const UNARY: Record<string, UnaryDef> = {
     dx: 'g * (0.5 * (1.0 + safe_tanh(gelu_tanh_inner(x))) + 0.5 * x * (1.0 - safe_tanh(gelu_tanh_inner(x)) * safe_tanh(gelu_tanh_inner(x))) * 0.79788456080286536 * (1.0 + 0.134145 * x * x))',
     ref: (x) => 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3))),
   },
-};
+} satisfies Record<string, UnaryDef>;
 
-export const BINARY: Record<string, BinaryDef> = {
+const BINARY_TABLE = {
   add: { wgsl: 'a + b', da: 'g', db: 'g', ref: (a, b) => a + b },
   sub: { wgsl: 'a - b', da: 'g', db: '-g', ref: (a, b) => a - b },
   mul: { wgsl: 'a * b', da: 'g * b', db: 'g * a', ref: (a, b) => a * b },
@@ -145,66 +140,71 @@ export const BINARY: Record<string, BinaryDef> = {
   le: { wgsl: 'select(0.0, 1.0, a <= b)', ref: (a, b) => +(a <= b) },
   gt: { wgsl: 'select(0.0, 1.0, a > b)', ref: (a, b) => +(a > b) },
   ge: { wgsl: 'select(0.0, 1.0, a >= b)', ref: (a, b) => +(a >= b) },
-};
+} satisfies Record<string, BinaryDef>;
 
-export type UnaryName = keyof typeof UNARY;
-export type BinaryName = keyof typeof BINARY;
+/** Names of the unary and binary ops, from the tables: adding an entry adds the name. */
+export type UnaryName = keyof typeof UNARY_TABLE;
+export type BinaryName = keyof typeof BINARY_TABLE;
+export const UNARY: Readonly<Record<UnaryName, UnaryDef>> = UNARY_TABLE;
+export const BINARY: Readonly<Record<BinaryName, BinaryDef>> = BINARY_TABLE;
 
-const WG = 256;
-/** Linear invocation index over a 2-D grid of 256-wide workgroups. */
-const LINEAR_INDEX = 'let i = (wid.y * nwg.x + wid.x) * 256u + lid;';
-const ENTRY = `@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32)`;
+// Uniforms. Flat kernels count vec4s; strided ones count elements (or vec4s, see binaryKernel4)
+// and walk a shape whose per-operand strides are arrays of MAX_RANK words.
+const FLAT = uniforms({ count: 'u32' });
+const FLAT_SCALAR = uniforms({ count: 'u32', scalar: 'f32' });
+/** `grads`: bit 0 = write GA, bit 1 = write GB (the backward of a binary op). */
+const FLAT_GRADS = uniforms({ count: 'u32', grads: 'u32' });
+const STRIDED = uniforms({
+  count: 'u32', rank: 'u32', grads: 'u32',
+  shape: ['u32', MAX_RANK], aStrides: ['u32', MAX_RANK], bStrides: ['u32', MAX_RANK], cStrides: ['u32', MAX_RANK],
+});
+export type StridedUniforms = typeof STRIDED.spec;
+const FILL = uniforms({ count: 'u32', value: 'f32' });
+const CLAMP = uniforms({ count: 'u32', lo: 'f32', hi: 'f32' });
 
-/**
- * WGSL that maps linear output index `i` to an element offset of an operand whose strides
- * start at meta word `strideBase` (shape at word `shapeBase`, rank at word 1).
- */
-export function stridedOffsetFn(name: string, shapeBase: number, strideBase: number): string {
+/** Operand names of the strided layout, in the order of its stride fields. */
+export type StridedOperand = 'a' | 'b' | 'c';
+
+/** WGSL mapping linear output index `i` to an element offset of operand `operand`. */
+function stridedOffsetFn(operand: StridedOperand): string {
   return /* wgsl */ `
-fn ${name}(i: u32) -> u32 {
+fn off${operand.toUpperCase()}(i: u32) -> u32 {
   var rem = i;
   var off = 0u;
-  let rank = M(1u);
+  let rank = params.rank;
   for (var d = 0u; d < rank; d++) {
     let axis = rank - 1u - d;
-    let n = M(${shapeBase}u + axis);
+    let n = params_shape(axis);
     let idx = rem % n;
     rem = rem / n;
-    off += idx * M(${strideBase}u + axis);
+    off += idx * params_${operand}Strides(axis);
   }
   return off;
 }`;
 }
-
-// Meta layout of the strided kernels: [n, rank, scalar, shape[8], aStrides[8], bStrides[8], cStrides[8]].
-export const META_SHAPE = 3;
-export const META_A = META_SHAPE + MAX_RANK;
-export const META_B = META_A + MAX_RANK;
-export const META_C = META_B + MAX_RANK;
-
+const OFFSETS_AB = stridedOffsetFn('a') + stridedOffsetFn('b');
 /**
  * Flat kernels move four elements per invocation through vec4 loads and stores (about 3× the
  * bandwidth of scalar access on lavapipe); the op's scalar expression is applied per component.
- * Meta word 0 holds the number of vec4s; buffers are bound rounded up to 16 bytes (pool buffers
+ * `count` is the number of vec4s; buffers are bound rounded up to 16 bytes (pool buffers
  * are multiples of 256 bytes, so the last partial vec4 stays inside the buffer).
  */
 const V4 = (f: string, ...args: string[]) =>
   `vec4<f32>(${['x', 'y', 'z', 'w'].map((c) => `${f}(${args.map((a) => `${a}.${c}`).join(', ')})`).join(', ')})`;
 
 /** y = f(x) elementwise. */
-export function unaryKernel(op: string): Kernel {
-  const def = UNARY[op]!;
+export function unaryKernel(op: UnaryName): Kernel<typeof FLAT.spec> {
+  const def = UNARY[op];
   return {
     key: `unary_${op}`,
+    uniforms: FLAT,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
+    wgsl: () => `${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> Y: array<vec4<f32>>;
 fn f(x: f32) -> f32 { return ${def.wgsl}; }
-${ENTRY} {
-  ${LINEAR_INDEX}
-  if (i >= M(0u)) { return; }
+${linearMain()}
+  if (i >= params.count) { return; }
   let xv = X[i];
   Y[i] = ${V4('f', 'xv')};
 }`,
@@ -212,20 +212,20 @@ ${ENTRY} {
 }
 
 /** gx = g * f'(x) elementwise (reads x, y and g). */
-export function unaryBackwardKernel(op: string): Kernel {
-  const def = UNARY[op]!;
+export function unaryBackwardKernel(op: UnaryName): Kernel<typeof FLAT.spec> {
+  const def = UNARY[op];
   return {
     key: `unary_bwd_${op}`,
+    uniforms: FLAT,
     access: ['read', 'read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
+    wgsl: () => `${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> Yf: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> G: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> GX: array<vec4<f32>>;
 fn df(x: f32, y: f32, g: f32) -> f32 { return ${def.dx}; }
-${ENTRY} {
-  ${LINEAR_INDEX}
-  if (i >= M(0u)) { return; }
+${linearMain()}
+  if (i >= params.count) { return; }
   let xv = X[i];
   let yv = Yf[i];
   let gv = G[i];
@@ -234,20 +234,20 @@ ${ENTRY} {
   };
 }
 
-/** y = f(x, s) with s a scalar from meta word 2, or f(s, x) when `scalarFirst`. */
-export function scalarKernel(op: string, scalarFirst: boolean): Kernel {
-  const def = BINARY[op]!;
+/** y = f(x, s) with s the `scalar` uniform, or f(s, x) when `scalarFirst`. */
+export function scalarKernel(op: BinaryName, scalarFirst: boolean): Kernel<typeof FLAT_SCALAR.spec> {
+  const def = BINARY[op];
   return {
     key: `scalar_${op}_${scalarFirst ? 'sx' : 'xs'}`,
+    uniforms: FLAT_SCALAR,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
+    wgsl: () => `${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read_write> Y: array<vec4<f32>>;
 fn f(a: f32, b: f32) -> f32 { return ${def.wgsl}; }
-fn fs(v: f32) -> f32 { return ${scalarFirst ? 'f(Mf(2u), v)' : 'f(v, Mf(2u))'}; }
-${ENTRY} {
-  ${LINEAR_INDEX}
-  if (i >= M(0u)) { return; }
+fn fs(v: f32) -> f32 { return ${scalarFirst ? 'f(params.scalar, v)' : 'f(v, params.scalar)'}; }
+${linearMain()}
+  if (i >= params.count) { return; }
   let xv = X[i];
   Y[i] = ${V4('fs', 'xv')};
 }`,
@@ -255,21 +255,21 @@ ${ENTRY} {
 }
 
 /** Gradient of a scalar op with respect to its tensor operand. */
-export function scalarBackwardKernel(op: string, scalarFirst: boolean): Kernel {
-  const def = BINARY[op]!;
+export function scalarBackwardKernel(op: BinaryName, scalarFirst: boolean): Kernel<typeof FLAT_SCALAR.spec> {
+  const def = BINARY[op];
   return {
     key: `scalar_bwd_${op}_${scalarFirst ? 'sx' : 'xs'}`,
+    uniforms: FLAT_SCALAR,
     access: ['read', 'read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
+    wgsl: () => `${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
 @group(0) @binding(2) var<storage, read> Yf: array<vec4<f32>>;
 @group(0) @binding(3) var<storage, read> G: array<vec4<f32>>;
 @group(0) @binding(4) var<storage, read_write> GX: array<vec4<f32>>;
 fn d(a: f32, b: f32, y: f32, g: f32) -> f32 { return ${scalarFirst ? def.db : def.da}; }
-fn ds(v: f32, y: f32, g: f32) -> f32 { return ${scalarFirst ? 'd(Mf(2u), v, y, g)' : 'd(v, Mf(2u), y, g)'}; }
-${ENTRY} {
-  ${LINEAR_INDEX}
-  if (i >= M(0u)) { return; }
+fn ds(v: f32, y: f32, g: f32) -> f32 { return ${scalarFirst ? 'd(params.scalar, v, y, g)' : 'd(v, params.scalar, y, g)'}; }
+${linearMain()}
+  if (i >= params.count) { return; }
   let xv = X[i];
   let yv = Yf[i];
   let gv = G[i];
@@ -287,21 +287,21 @@ export type Vec4Mode = 'v' | 's';
 const load4 = (name: string, mode: Vec4Mode, off: string) => (mode === 'v' ? `${name}[${off}]` : `vec4<f32>(${name}[${off}])`);
 const arr4 = (mode: Vec4Mode) => (mode === 'v' ? 'vec4<f32>' : 'f32');
 
-/** Broadcast binary op writing four outputs per invocation; shapes in vec4 units (meta word 0: vec4 count). */
-export function binaryKernel4(op: string, ma: Vec4Mode, mb: Vec4Mode): Kernel {
-  const def = BINARY[op]!;
+/** Broadcast binary op writing four outputs per invocation; `count` and the shape in vec4 units. */
+export function binaryKernel4(op: BinaryName, ma: Vec4Mode, mb: Vec4Mode): Kernel<StridedUniforms> {
+  const def = BINARY[op];
   return {
     key: `binary_${op}_strided4_${ma}${mb}`,
+    uniforms: STRIDED,
     access: ['read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
+    wgsl: () => `${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> A: array<${arr4(ma)}>;
 @group(0) @binding(2) var<storage, read> B: array<${arr4(mb)}>;
 @group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
 fn f(a: f32, b: f32) -> f32 { return ${def.wgsl}; }
-${stridedOffsetFn('offA', META_SHAPE, META_A)}${stridedOffsetFn('offB', META_SHAPE, META_B)}
-${ENTRY} {
-  ${LINEAR_INDEX}
-  if (i >= M(0u)) { return; }
+${OFFSETS_AB}
+${linearMain()}
+  if (i >= params.count) { return; }
   let av = ${load4('A', ma, 'offA(i)')};
   let bv = ${load4('B', mb, 'offB(i)')};
   Y[i] = ${V4('f', 'av', 'bv')};
@@ -309,13 +309,14 @@ ${ENTRY} {
   };
 }
 
-/** Backward of binaryKernel4: output-shaped GA/GB, four per invocation (meta word 2: flags). */
-export function binaryBackwardKernel4(op: string, ma: Vec4Mode, mb: Vec4Mode): Kernel {
-  const def = BINARY[op]!;
+/** Backward of binaryKernel4: output-shaped GA/GB, four per invocation, as selected by `grads`. */
+export function binaryBackwardKernel4(op: BinaryName, ma: Vec4Mode, mb: Vec4Mode): Kernel<StridedUniforms> {
+  const def = BINARY[op];
   return {
     key: `binary_bwd_${op}_strided4_${ma}${mb}`,
+    uniforms: STRIDED,
     access: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
-    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
+    wgsl: () => `${POINTWISE_HELPERS_WGSL}
 @group(0) @binding(1) var<storage, read> A: array<${arr4(ma)}>;
 @group(0) @binding(2) var<storage, read> B: array<${arr4(mb)}>;
 @group(0) @binding(3) var<storage, read> Yf: array<vec4<f32>>;
@@ -324,132 +325,167 @@ export function binaryBackwardKernel4(op: string, ma: Vec4Mode, mb: Vec4Mode): K
 @group(0) @binding(6) var<storage, read_write> GB: array<vec4<f32>>;
 fn da(a: f32, b: f32, y: f32, g: f32) -> f32 { return ${def.da ?? '0.0'}; }
 fn db(a: f32, b: f32, y: f32, g: f32) -> f32 { return ${def.db ?? '0.0'}; }
-${stridedOffsetFn('offA', META_SHAPE, META_A)}${stridedOffsetFn('offB', META_SHAPE, META_B)}
-${ENTRY} {
-  ${LINEAR_INDEX}
-  if (i >= M(0u)) { return; }
+${OFFSETS_AB}
+${linearMain()}
+  if (i >= params.count) { return; }
   let av = ${load4('A', ma, 'offA(i)')};
   let bv = ${load4('B', mb, 'offB(i)')};
   let yv = Yf[i];
   let gv = G[i];
-  if ((M(2u) & 1u) != 0u) { GA[i] = ${V4('da', 'av', 'bv', 'yv', 'gv')}; }
-  if ((M(2u) & 2u) != 0u) { GB[i] = ${V4('db', 'av', 'bv', 'yv', 'gv')}; }
+  if ((params.grads & 1u) != 0u) { GA[i] = ${V4('da', 'av', 'bv', 'yv', 'gv')}; }
+  if ((params.grads & 2u) != 0u) { GB[i] = ${V4('db', 'av', 'bv', 'yv', 'gv')}; }
 }`,
   };
 }
 
-/** y = f(a, b) with NumPy broadcasting (`flat`: both operands already have the output's shape). */
-export function binaryKernel(op: string, flat: boolean): Kernel {
-  const def = BINARY[op]!;
-  const vec = flat ? 'vec4<f32>' : 'f32';
+/** y = f(a, b) for same-shape operands, four elements per invocation. */
+export function binaryFlatKernel(op: BinaryName): Kernel<typeof FLAT.spec> {
+  const def = BINARY[op];
   return {
-    key: `binary_${op}_${flat ? 'flat' : 'strided'}`,
+    key: `binary_${op}_flat`,
+    uniforms: FLAT,
     access: ['read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
-@group(0) @binding(1) var<storage, read> A: array<${vec}>;
-@group(0) @binding(2) var<storage, read> B: array<${vec}>;
-@group(0) @binding(3) var<storage, read_write> Y: array<${vec}>;
+    wgsl: () => `${POINTWISE_HELPERS_WGSL}
+@group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read_write> Y: array<vec4<f32>>;
 fn f(a: f32, b: f32) -> f32 { return ${def.wgsl}; }
-${flat ? '' : stridedOffsetFn('offA', META_SHAPE, META_A) + stridedOffsetFn('offB', META_SHAPE, META_B)}
-${ENTRY} {
-  ${LINEAR_INDEX}
-  if (i >= M(0u)) { return; }
-  ${flat ? `let av = A[i];
+${linearMain()}
+  if (i >= params.count) { return; }
+  let av = A[i];
   let bv = B[i];
-  Y[i] = ${V4('f', 'av', 'bv')};` : 'Y[i] = f(A[offA(i)], B[offB(i)]);'}
+  Y[i] = ${V4('f', 'av', 'bv')};
+}`,
+  };
+}
+
+/** y = f(a, b) with NumPy broadcasting, one element per invocation. */
+export function binaryStridedKernel(op: BinaryName): Kernel<StridedUniforms> {
+  const def = BINARY[op];
+  return {
+    key: `binary_${op}_strided`,
+    uniforms: STRIDED,
+    access: ['read', 'read', 'read_write'],
+    wgsl: () => `${POINTWISE_HELPERS_WGSL}
+@group(0) @binding(1) var<storage, read> A: array<f32>;
+@group(0) @binding(2) var<storage, read> B: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+fn f(a: f32, b: f32) -> f32 { return ${def.wgsl}; }
+${OFFSETS_AB}
+${linearMain()}
+  if (i >= params.count) { return; }
+  Y[i] = f(A[offA(i)], B[offB(i)]);
+}`,
+  };
+}
+
+const BINARY_GRAD_BINDINGS = (vec: string) => `@group(0) @binding(1) var<storage, read> A: array<${vec}>;
+@group(0) @binding(2) var<storage, read> B: array<${vec}>;
+@group(0) @binding(3) var<storage, read> Yf: array<${vec}>;
+@group(0) @binding(4) var<storage, read> G: array<${vec}>;
+@group(0) @binding(5) var<storage, read_write> GA: array<${vec}>;
+@group(0) @binding(6) var<storage, read_write> GB: array<${vec}>;`;
+const binaryGradFns = (def: BinaryDef) => `fn da(a: f32, b: f32, y: f32, g: f32) -> f32 { return ${def.da ?? '0.0'}; }
+fn db(a: f32, b: f32, y: f32, g: f32) -> f32 { return ${def.db ?? '0.0'}; }`;
+
+/**
+ * Gradients of a binary op on same-shape operands: GA = g·∂y/∂a and GB = g·∂y/∂b, four per
+ * invocation, each written only when its bit of `grads` is set.
+ */
+export function binaryFlatBackwardKernel(op: BinaryName): Kernel<typeof FLAT_GRADS.spec> {
+  const def = BINARY[op];
+  return {
+    key: `binary_bwd_${op}_flat`,
+    uniforms: FLAT_GRADS,
+    access: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
+    wgsl: () => `${POINTWISE_HELPERS_WGSL}
+${BINARY_GRAD_BINDINGS('vec4<f32>')}
+${binaryGradFns(def)}
+${linearMain()}
+  if (i >= params.count) { return; }
+  let av = A[i];
+  let bv = B[i];
+  let yv = Yf[i];
+  let gv = G[i];
+  if ((params.grads & 1u) != 0u) { GA[i] = ${V4('da', 'av', 'bv', 'yv', 'gv')}; }
+  if ((params.grads & 2u) != 0u) { GB[i] = ${V4('db', 'av', 'bv', 'yv', 'gv')}; }
 }`,
   };
 }
 
 /**
  * Output-shaped gradients of a broadcast binary op: GA and GB hold g·∂y/∂a and g·∂y/∂b at every
- * output element (the caller sums them down to the operand shapes). Meta word 2: bit 0 = write
- * GA, bit 1 = write GB.
+ * output element (the caller sums them down to the operand shapes), as selected by `grads`.
  */
-export function binaryBackwardKernel(op: string, flat: boolean): Kernel {
-  const def = BINARY[op]!;
-  const vec = flat ? 'vec4<f32>' : 'f32';
-  const body = flat
-    ? `let av = A[i];
-  let bv = B[i];
-  let yv = Yf[i];
-  let gv = G[i];
-  if ((M(2u) & 1u) != 0u) { GA[i] = ${V4('da', 'av', 'bv', 'yv', 'gv')}; }
-  if ((M(2u) & 2u) != 0u) { GB[i] = ${V4('db', 'av', 'bv', 'yv', 'gv')}; }`
-    : `let a = A[offA(i)];
+export function binaryStridedBackwardKernel(op: BinaryName): Kernel<StridedUniforms> {
+  const def = BINARY[op];
+  return {
+    key: `binary_bwd_${op}_strided`,
+    uniforms: STRIDED,
+    access: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
+    wgsl: () => `${POINTWISE_HELPERS_WGSL}
+${BINARY_GRAD_BINDINGS('f32')}
+${binaryGradFns(def)}
+${OFFSETS_AB}
+${linearMain()}
+  if (i >= params.count) { return; }
+  let a = A[offA(i)];
   let b = B[offB(i)];
   let y = Yf[i];
   let g = G[i];
-  if ((M(2u) & 1u) != 0u) { GA[i] = da(a, b, y, g); }
-  if ((M(2u) & 2u) != 0u) { GB[i] = db(a, b, y, g); }`;
-  return {
-    key: `binary_bwd_${op}_${flat ? 'flat' : 'strided'}`,
-    access: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
-    wgsl: () => `${META_WGSL}${POINTWISE_HELPERS_WGSL}
-@group(0) @binding(1) var<storage, read> A: array<${vec}>;
-@group(0) @binding(2) var<storage, read> B: array<${vec}>;
-@group(0) @binding(3) var<storage, read> Yf: array<${vec}>;
-@group(0) @binding(4) var<storage, read> G: array<${vec}>;
-@group(0) @binding(5) var<storage, read_write> GA: array<${vec}>;
-@group(0) @binding(6) var<storage, read_write> GB: array<${vec}>;
-fn da(a: f32, b: f32, y: f32, g: f32) -> f32 { return ${def.da ?? '0.0'}; }
-fn db(a: f32, b: f32, y: f32, g: f32) -> f32 { return ${def.db ?? '0.0'}; }
-${flat ? '' : stridedOffsetFn('offA', META_SHAPE, META_A) + stridedOffsetFn('offB', META_SHAPE, META_B)}
-${ENTRY} {
-  ${LINEAR_INDEX}
-  if (i >= M(0u)) { return; }
-  ${body}
+  if ((params.grads & 1u) != 0u) { GA[i] = da(a, b, y, g); }
+  if ((params.grads & 2u) != 0u) { GB[i] = db(a, b, y, g); }
 }`,
   };
 }
 
 /** out = cond != 0 ? a : b, all three broadcast to the output shape. */
-export function whereKernel(): Kernel {
+export function whereKernel(): Kernel<StridedUniforms> {
   return {
     key: 'where_strided',
+    uniforms: STRIDED,
     access: ['read', 'read', 'read', 'read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `
 @group(0) @binding(1) var<storage, read> C: array<f32>;
 @group(0) @binding(2) var<storage, read> A: array<f32>;
 @group(0) @binding(3) var<storage, read> B: array<f32>;
 @group(0) @binding(4) var<storage, read_write> Y: array<f32>;
-${stridedOffsetFn('offA', META_SHAPE, META_A)}${stridedOffsetFn('offB', META_SHAPE, META_B)}${stridedOffsetFn('offC', META_SHAPE, META_C)}
-${ENTRY} {
-  ${LINEAR_INDEX}
-  if (i >= M(0u)) { return; }
+${OFFSETS_AB}${stridedOffsetFn('c')}
+${linearMain()}
+  if (i >= params.count) { return; }
   Y[i] = select(B[offB(i)], A[offA(i)], C[offC(i)] != 0.0);
 }`,
   };
 }
 
-/** Fills with a constant (meta word 0: vec4 count, word 1: the value's bits). */
-export function fillKernel(): Kernel {
+/** Fills with a constant, four elements per invocation (`count` vec4s). */
+export function fillKernel(): Kernel<typeof FILL.spec> {
   return {
     key: 'fill',
+    uniforms: FILL,
     access: ['read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `
 @group(0) @binding(1) var<storage, read_write> Y: array<vec4<f32>>;
-${ENTRY} {
-  ${LINEAR_INDEX}
-  if (i >= M(0u)) { return; }
-  Y[i] = vec4<f32>(Mf(1u));
+${linearMain()}
+  if (i >= params.count) { return; }
+  Y[i] = vec4<f32>(params.value);
 }`,
   };
 }
 
-/** clamp(x, lo, hi) with lo, hi in meta words 1, 2; backward passes g where lo <= x <= hi. */
-export function clampKernel(backward: boolean): Kernel {
+/** clamp(x, lo, hi); the backward passes g where lo <= x <= hi. */
+export function clampKernel(backward: boolean): Kernel<typeof CLAMP.spec> {
   return {
     key: `clamp_${backward ? 'bwd' : 'fwd'}`,
+    uniforms: CLAMP,
     access: backward ? ['read', 'read', 'read_write'] : ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 ${backward ? '@group(0) @binding(2) var<storage, read> G: array<f32>;\n@group(0) @binding(3) var<storage, read_write> Y: array<f32>;' : '@group(0) @binding(2) var<storage, read_write> Y: array<f32>;'}
-${ENTRY} {
-  ${LINEAR_INDEX}
-  if (i >= M(0u)) { return; }
+${linearMain()}
+  if (i >= params.count) { return; }
   let x = X[i];
-  ${backward ? 'Y[i] = select(0.0, G[i], x >= Mf(1u) && x <= Mf(2u));' : 'Y[i] = clamp(x, Mf(1u), Mf(2u));'}
+  ${backward ? 'Y[i] = select(0.0, G[i], x >= params.lo && x <= params.hi);' : 'Y[i] = clamp(x, params.lo, params.hi);'}
 }`,
   };
 }

@@ -2,7 +2,7 @@
 // generator in plain JS as the tests' reference. Element i of a random tensor is lane i % 4 of
 // philox(counter = [i / 4, 0, offset_lo, offset_hi], key = [seed_lo, seed_hi]), so its value
 // depends only on (seed, offset, i): not on the shape, the dispatch order or the workgroup size.
-import { META_WGSL, type Kernel } from '../tensor/runtime.js';
+import { linearMain, uniforms, type Kernel } from './kernel.js';
 
 /** Elements produced by one invocation (one Philox block). */
 export const LANES = 4;
@@ -44,23 +44,29 @@ fn neg_log(u: f32) -> f32 {
   return -log(u);
 }
 fn philox_block(b: u32) -> vec4<u32> {
-  return philox4x32_10(vec4<u32>(b, 0u, M(3u), M(4u)), vec2<u32>(M(1u), M(2u)));
+  return philox4x32_10(vec4<u32>(b, 0u, params.offsetLo, params.offsetHi), vec2<u32>(params.seedLo, params.seedHi));
 }
 `;
-
-const ENTRY = /* wgsl */ `@compute @workgroup_size(64)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let b = (wid.y * nwg.x + wid.x) * 64u + lid;
-  let n = M(0u);
-  if (b * 4u >= n) { return; }
-  let w = philox_block(b);`;
 
 /** Invocations per workgroup of the random kernels (each makes one block of LANES values). */
 export const RANDOM_WG = 64;
 
+const ENTRY = /* wgsl */ `${linearMain('b', RANDOM_WG)}
+  let n = params.count;
+  if (b * 4u >= n) { return; }
+  let w = philox_block(b);`;
+
+/** The stream: `count` values from philox keyed by the 64-bit seed at the 64-bit offset. */
+const STREAM = { count: 'u32', seedLo: 'u32', seedHi: 'u32', offsetLo: 'u32', offsetHi: 'u32' } as const;
+/** y = scale · sample + shift. */
+const SAMPLE_UNIFORMS = uniforms({ ...STREAM, scale: 'f32', shift: 'f32' });
+/** Keep element i when its top 24 bits are >= `threshold`; kept values are multiplied by `scale`. */
+const DROPOUT = uniforms({ ...STREAM, threshold: 'u32', scale: 'f32' });
+export type RandomUniforms = typeof SAMPLE_UNIFORMS.spec;
+export type DropoutUniforms = typeof DROPOUT.spec;
+
 export type Distribution = 'uniform' | 'normal' | 'gumbel';
 
-// Meta: [n, seed_lo, seed_hi, offset_lo, offset_hi, a (f32), b (f32)]: y = a * sample + b.
 const SAMPLE: Record<Distribution, string> = {
   uniform: `let v = vec4<f32>(uniform_co(w.x), uniform_co(w.y), uniform_co(w.z), uniform_co(w.w));`,
   // Box-Muller on (w.x, w.y) and (w.z, w.w); the angle is kept in (-pi, pi), where WGSL's
@@ -73,16 +79,17 @@ const SAMPLE: Record<Distribution, string> = {
   gumbel: `let v = -log(vec4<f32>(neg_log(uniform_open(w.x)), neg_log(uniform_open(w.y)), neg_log(uniform_open(w.z)), neg_log(uniform_open(w.w))));`,
 };
 
-/** Y[i] = a * sample_i + b for a distribution. */
-export function randomKernel(dist: Distribution): Kernel {
+/** Y[i] = scale · sample_i + shift for a distribution. */
+export function randomKernel(dist: Distribution): Kernel<RandomUniforms> {
   return {
     key: `random_${dist}`,
+    uniforms: SAMPLE_UNIFORMS,
     access: ['read_write'],
-    wgsl: () => `${META_WGSL}${PHILOX_WGSL}
+    wgsl: () => `${PHILOX_WGSL}
 @group(0) @binding(1) var<storage, read_write> Y: array<f32>;
 ${ENTRY}
   ${SAMPLE[dist]}
-  let y = Mf(5u) * v + vec4<f32>(Mf(6u));
+  let y = params.scale * v + vec4<f32>(params.shift);
   for (var l = 0u; l < 4u; l++) {
     if (b * 4u + l < n) { Y[b * 4u + l] = y[l]; }
   }
@@ -92,20 +99,21 @@ ${ENTRY}
 
 /**
  * Dropout mask applied to X: Y[i] = keep_i ? X[i] * scale : 0, keep_i = (bits_i >> 8) >= threshold
- * (meta word 5; keep probability 1 - threshold / 2^24), scale in word 6. The backward pass runs the
- * same kernel on the gradient with the same seed and offset, so no mask is stored.
+ * (keep probability 1 - threshold / 2^24). The backward pass runs the same kernel on the gradient
+ * with the same seed and offset, so no mask is stored.
  */
-export function dropoutKernel(): Kernel {
+export function dropoutKernel(): Kernel<DropoutUniforms> {
   return {
     key: 'random_dropout',
+    uniforms: DROPOUT,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}${PHILOX_WGSL}
+    wgsl: () => `${PHILOX_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 ${ENTRY}
   for (var l = 0u; l < 4u; l++) {
     let i = b * 4u + l;
-    if (i < n) { Y[i] = select(0.0, X[i] * Mf(6u), (w[l] >> 8u) >= M(5u)); }
+    if (i < n) { Y[i] = select(0.0, X[i] * params.scale, (w[l] >> 8u) >= params.threshold); }
   }
 }`,
   };

@@ -5,19 +5,21 @@
 //   across neighbouring outputs).
 // logsumexp and var are two-pass inside the kernel (max then sum of exp; mean then squared
 // deviations), which keeps them stable. argmax/argmin break ties toward the lowest index.
-import { META_WGSL, type Kernel } from '../tensor/runtime.js';
+import { F32_MAX, SPECIAL_FLOATS_WGSL, linearMain, uniforms, type Kernel } from './kernel.js';
 
 export type ReduceOp = 'sum' | 'max' | 'min' | 'logsumexp' | 'var' | 'argmax' | 'argmin';
 
 export const ROW_WG = 64;
 
+/** x viewed as [outer, len, inner], reduced over `len`; `correction` is var's divisor offset. */
+const REDUCE = uniforms({ outer: 'u32', len: 'u32', inner: 'u32', correction: 'f32' });
+export type ReduceUniforms = typeof REDUCE.spec;
+
 // logsumexp from the running max m and s = Σ exp(x - m): +inf when m is +inf (exp(inf - inf)
 // would be NaN), -inf when every element is -inf or there are none (s == 0; log(0) is undefined
 // in Vulkan, so it is not relied on).
-const LSE_RESULT = 'select(select(m + log(s), bitcast<f32>(neg_inf_bits), s == 0.0), m, m > 3.4028234663852886e38)';
-const NEG_INF = 'var<private> neg_inf_bits: u32 = 0xff800000u;';
+const LSE_RESULT = `select(select(m + log(s), neg_inf(), s == 0.0), m, m > ${F32_MAX})`;
 
-// Meta: [outer, R, inner, correction (var), unused...]
 function combine(op: ReduceOp): { init: string; step: string; merge: string } {
   switch (op) {
     case 'sum':
@@ -25,16 +27,16 @@ function combine(op: ReduceOp): { init: string; step: string; merge: string } {
     case 'logsumexp':
       return { init: '0.0', step: 'acc + v', merge: 'a + b' };
     case 'max':
-      return { init: '-3.4028234663852886e38', step: 'max(acc, v)', merge: 'max(a, b)' };
+      return { init: `-${F32_MAX}`, step: 'max(acc, v)', merge: 'max(a, b)' };
     case 'min':
-      return { init: '3.4028234663852886e38', step: 'min(acc, v)', merge: 'min(a, b)' };
+      return { init: F32_MAX, step: 'min(acc, v)', merge: 'min(a, b)' };
     default:
       throw new Error(op);
   }
 }
 
 /** Column kernel: one invocation per output element. */
-export function columnReduceKernel(op: ReduceOp): Kernel {
+export function columnReduceKernel(op: ReduceOp): Kernel<ReduceUniforms> {
   const body = (() => {
     if (op === 'argmax' || op === 'argmin') {
       const better = op === 'argmax' ? 'v > best' : 'v < best';
@@ -48,7 +50,7 @@ export function columnReduceKernel(op: ReduceOp): Kernel {
   Y[o] = f32(bi);`;
     }
     if (op === 'logsumexp') {
-      return `var m = -3.4028234663852886e38;
+      return `var m = -${F32_MAX};
   for (var r = 0u; r < R; r++) { m = max(m, X[base + r * inner]); }
   var s = 0.0;
   for (var r = 0u; r < R; r++) { s += exp(X[base + r * inner] - m); }
@@ -60,7 +62,7 @@ export function columnReduceKernel(op: ReduceOp): Kernel {
   let mean = s / f32(R);
   var q = 0.0;
   for (var r = 0u; r < R; r++) { let d = X[base + r * inner] - mean; q += d * d; }
-  Y[o] = q / (f32(R) - Mf(3u));`;
+  Y[o] = q / (f32(R) - params.correction);`;
     }
     const c = combine(op);
     // max/min start from the first element (R > 0 is checked by the front-end), so a row of
@@ -72,17 +74,15 @@ export function columnReduceKernel(op: ReduceOp): Kernel {
   })();
   return {
     key: `reduce_col_${op}`,
+    uniforms: REDUCE,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `${SPECIAL_FLOATS_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
-${NEG_INF}
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let o = (wid.y * nwg.x + wid.x) * 256u + lid;
-  let outer = M(0u);
-  let R = M(1u);
-  let inner = M(2u);
+${linearMain('o')}
+  let outer = params.outer;
+  let R = params.len;
+  let inner = params.inner;
   if (o >= outer * inner) { return; }
   let base = (o / inner) * R * inner + (o % inner);
   ${body}
@@ -91,7 +91,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec
 }
 
 /** Row kernel: one workgroup per output element (inner == 1). */
-export function rowReduceKernel(op: ReduceOp): Kernel {
+export function rowReduceKernel(op: ReduceOp): Kernel<ReduceUniforms> {
   const isArg = op === 'argmax' || op === 'argmin';
   const sumLike = combine(op === 'max' || op === 'min' ? op : 'sum');
   const maxC = combine('max');
@@ -146,7 +146,7 @@ export function rowReduceKernel(op: ReduceOp): Kernel {
   for (var r = lid; r < R; r += ${ROW_WG}u) { let d = X[base + r] - mean; q += d * d; }
   sh[lid] = q;
   workgroupBarrier();${reduceShared('a + b')}
-  if (lid == 0u) { Y[o] = sh[0] / (f32(R) - Mf(3u)); }`;
+  if (lid == 0u) { Y[o] = sh[0] / (f32(R) - params.correction); }`;
   } else {
     // max/min lanes start from their first element (lid < ROW_WG <= R on this path).
     const first = op === 'max' || op === 'min';
@@ -158,18 +158,18 @@ export function rowReduceKernel(op: ReduceOp): Kernel {
   }
   return {
     key: `reduce_row_${op}`,
+    uniforms: REDUCE,
     access: ['read', 'read_write'],
-    wgsl: () => `${META_WGSL}
+    wgsl: () => `${SPECIAL_FLOATS_WGSL}
 @group(0) @binding(1) var<storage, read> X: array<f32>;
 @group(0) @binding(2) var<storage, read_write> Y: array<f32>;
 var<workgroup> sh: array<f32, ${ROW_WG}>;
-${NEG_INF}
 ${isArg ? `var<workgroup> shi: array<u32, ${ROW_WG}>;` : ''}
 @compute @workgroup_size(${ROW_WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let o = wid.y * nwg.x + wid.x;
-  if (o >= M(0u)) { return; }
-  let R = M(1u);
+  if (o >= params.outer) { return; }
+  let R = params.len;
   let base = o * R;
   ${body}
 }`,

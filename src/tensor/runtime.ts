@@ -1,56 +1,23 @@
-// The GPU side of webfam: buffer pool, pipeline cache, per-dispatch shape uniforms, and the
-// command encoder that batches dispatches until a sync point. Nothing here waits for the GPU
-// except `read()` (what `await tensor.data()` calls) and `sync()`.
+// The GPU side of webfam: buffer pool, pipeline cache, per-dispatch uniforms, and the command
+// encoder that batches dispatches until a sync point. Nothing here waits for the GPU except
+// `read()` (what `await tensor.data()` calls) and `sync()`. What a kernel is, and how its
+// uniforms are declared and packed, is src/shaders/kernel.ts.
 import type { AdapterDescription, InitOptions } from './device.js';
+import {
+  UNIFORM_WORDS, kernelSource, linearGroups, linearMain, uniforms, type Access, type Kernel, type UniformSpec, type UniformValues,
+} from '../shaders/kernel.js';
 
-/** Every kernel gets 64 u32 words of uniform "meta" (shapes, strides, scalars) at binding 0. */
-export const META_WORDS = 64;
-const META_BYTES = META_WORDS * 4; // also the uniform offset alignment we use (>= 256 is required)
+const UNIFORM_BYTES = UNIFORM_WORDS * 4; // also the uniform offset alignment we use (>= 256 is required)
 const UNIFORM_RING_SLOTS = 1024;
 
-/** WGSL every kernel starts with: the meta uniform and accessors for it. */
-export const META_WGSL = /* wgsl */ `
-struct Meta { v: array<vec4<u32>, ${META_WORDS / 4}> }
-@group(0) @binding(0) var<uniform> u_meta: Meta;
-fn M(i: u32) -> u32 { return u_meta.v[i / 4u][i % 4u]; }
-fn Mf(i: u32) -> f32 { return bitcast<f32>(M(i)); }
-fn Mi(i: u32) -> i32 { return bitcast<i32>(M(i)); }
-`;
-
-export type Access = 'read' | 'read_write';
-
-export interface Kernel {
-  /** Identifies the WGSL exactly: same key, same shader. Shapes never go in the key. */
-  key: string;
-  /** Produces the WGSL; called only when the key is not cached yet. */
-  wgsl: () => string;
-  /** Access mode of each storage binding, in binding order starting at binding 1. */
-  access: Access[];
-}
-
-export interface Dispatch {
+export interface Dispatch<S extends UniformSpec> {
   /** Op name and shapes; it is what a GPU error message names. */
   label: string;
   /** Storage buffers, in the order of `kernel.access`. `bytes` limits the bound range. */
   buffers: { buffer: GPUBuffer; bytes: number }[];
-  /** Up to META_WORDS u32 words (use `f32bits` for floats). */
-  meta?: ArrayLike<number>;
-  workgroups: [number, number?, number?];
-}
-
-const f32view = new Float32Array(1);
-const u32view = new Uint32Array(f32view.buffer);
-/** The bit pattern of a float32, for passing floats through the u32 meta words. */
-export function f32bits(x: number): number {
-  f32view[0] = x;
-  return u32view[0]!;
-}
-
-/** Splits `count` workgroups into a 2-D grid within the per-dimension limit. */
-export function grid(count: number, maxPerDim = 65535): [number, number] {
-  if (count <= maxPerDim) return [Math.max(1, count), 1];
-  const y = Math.ceil(count / maxPerDim);
-  return [Math.ceil(count / y), y];
+  /** The kernel's uniform fields, by name. */
+  uniforms: UniformValues<S>;
+  workgroups: readonly [number, number?, number?];
 }
 
 /** GPU time per kernel, from timestamp queries (see Runtime.startProfile). */
@@ -126,11 +93,12 @@ export class Runtime {
   private pass: GPUComputePassEncoder | null = null;
   private batchCount = 0;
   private batchLabels: string[] = [];
-  private meta = new Uint32Array((META_BYTES / 4) * UNIFORM_RING_SLOTS);
-  private metaBuffer: GPUBuffer;
+  private uniformWords = new Uint32Array(UNIFORM_WORDS * UNIFORM_RING_SLOTS);
+  private uniformFloats = new Float32Array(this.uniformWords.buffer);
+  private uniformBuffer: GPUBuffer;
   /** A 256-byte storage buffer to bind where a kernel's optional output is not wanted. */
   readonly scratch: GPUBuffer;
-  private metaUsed = 0;
+  private uniformsUsed = 0;
   private pendingScopes = new Set<Promise<void>>();
   private profiler: Profiler | null = null;
   private errors: string[] = [];
@@ -143,9 +111,9 @@ export class Runtime {
     this.device = device;
     this.adapterDescription = desc;
     this.configure(opts);
-    this.metaBuffer = device.createBuffer({
-      label: 'webfam meta ring',
-      size: META_BYTES * UNIFORM_RING_SLOTS,
+    this.uniformBuffer = device.createBuffer({
+      label: 'webfam uniform ring',
+      size: UNIFORM_BYTES * UNIFORM_RING_SLOTS,
       usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST,
     });
     this.scratch = device.createBuffer({ label: 'webfam scratch', size: 256, usage: GPUBufferUsage.STORAGE });
@@ -253,22 +221,22 @@ export class Runtime {
 
   private fillBits(buf: GPUBuffer, bytes: number, bits: number): void {
     const words = bytes / 4;
-    this.dispatch(FILL_KERNEL, {
+    this.dispatch(FILL_BITS_KERNEL, {
       label: 'poison',
       buffers: [{ buffer: buf, bytes }],
-      meta: [words, bits],
-      workgroups: grid(Math.ceil(words / 256)),
+      uniforms: { count: words, bits },
+      workgroups: linearGroups(words),
     });
   }
 
   // ---------------------------------------------------------------- pipelines
 
-  private bindGroupLayout(access: Access[]): GPUBindGroupLayout {
+  private bindGroupLayout(access: readonly Access[]): GPUBindGroupLayout {
     const key = access.join(',');
     let layout = this.layouts.get(key);
     if (!layout) {
       const entries: GPUBindGroupLayoutEntry[] = [
-        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', minBindingSize: META_BYTES } },
+        { binding: 0, visibility: GPUShaderStage.COMPUTE, buffer: { type: 'uniform', minBindingSize: UNIFORM_BYTES } },
       ];
       access.forEach((a, i) =>
         entries.push({
@@ -284,11 +252,11 @@ export class Runtime {
     return layout;
   }
 
-  pipeline(kernel: Kernel): GPUComputePipeline {
+  pipeline<S extends UniformSpec>(kernel: Kernel<S>): GPUComputePipeline {
     let p = this.pipelines.get(kernel.key);
     if (p) return p;
     this.bindGroupLayout(kernel.access);
-    const code = kernel.wgsl();
+    const code = kernelSource(kernel);
     this.device.pushErrorScope('validation');
     const module = this.device.createShaderModule({ code, label: kernel.key });
     p = this.device.createComputePipeline({
@@ -314,7 +282,7 @@ export class Runtime {
   // ---------------------------------------------------------------- dispatch
 
   /** Records one compute dispatch; it runs when the batch is submitted. */
-  dispatch(kernel: Kernel, d: Dispatch): void {
+  dispatch<S extends UniformSpec>(kernel: Kernel<S>, d: Dispatch<S>): void {
     this.throwPendingErrors();
     if (this.lost) throw new Error(`webfam: GPU device lost (${this.lost}); cannot run ${d.label}`);
     if (d.buffers.length !== kernel.access.length) {
@@ -323,14 +291,11 @@ export class Runtime {
     const [x, y = 1, z = 1] = d.workgroups;
     if (x === 0 || y === 0 || z === 0) return;
     const pipeline = this.pipeline(kernel);
-    if (this.metaUsed >= UNIFORM_RING_SLOTS) this.flush();
-    const slot = this.metaUsed++;
-    const base = slot * META_WORDS;
-    const meta = d.meta ?? [];
-    if (meta.length > META_WORDS) throw new Error(`webfam internal: ${d.label}: ${meta.length} meta words > ${META_WORDS}`);
-    for (let i = 0; i < meta.length; i++) this.meta[base + i] = meta[i]! >>> 0;
+    if (this.uniformsUsed >= UNIFORM_RING_SLOTS) this.flush();
+    const slot = this.uniformsUsed++;
+    kernel.uniforms.pack(d.uniforms, this.uniformWords, this.uniformFloats, slot * UNIFORM_WORDS);
 
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.metaBuffer, offset: slot * META_BYTES, size: META_BYTES } }];
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.uniformBuffer, offset: slot * UNIFORM_BYTES, size: UNIFORM_BYTES } }];
     d.buffers.forEach((b, i) => entries.push({ binding: i + 1, resource: { buffer: b.buffer, offset: 0, size: Math.max(4, b.bytes) } }));
     const bindGroup = this.device.createBindGroup({ layout: this.layouts.get(kernel.access.join(','))!, entries });
 
@@ -438,8 +403,8 @@ export class Runtime {
       this.pass = null;
     }
     this.resolveProfile();
-    if (this.metaUsed > 0) {
-      this.device.queue.writeBuffer(this.metaBuffer, 0, this.meta.buffer, 0, this.metaUsed * META_BYTES);
+    if (this.uniformsUsed > 0) {
+      this.device.queue.writeBuffer(this.uniformBuffer, 0, this.uniformWords.buffer, 0, this.uniformsUsed * UNIFORM_BYTES);
     }
     const cmd = this.encoder.finish();
     this.device.queue.submit([cmd]);
@@ -458,7 +423,7 @@ export class Runtime {
     this.encoder = null;
     this.batchCount = 0;
     this.batchLabels = [];
-    this.metaUsed = 0;
+    this.uniformsUsed = 0;
   }
 
   private track(p: Promise<void>): void {
@@ -522,20 +487,20 @@ export class Runtime {
     this.destroyed = true;
     this.emptyCache();
     for (const b of this.readbackFree) b.destroy();
-    this.metaBuffer.destroy();
+    this.uniformBuffer.destroy();
     this.scratch.destroy();
     this.device.destroy();
   }
 }
 
-const FILL_KERNEL: Kernel = {
+/** Fills a buffer with a 32-bit pattern (the NaN poison of `init({ poison: true })`). */
+const FILL_BITS_KERNEL: Kernel<{ count: 'u32'; bits: 'u32' }> = {
   key: 'fill_bits',
+  uniforms: uniforms({ count: 'u32', bits: 'u32' }),
   access: ['read_write'],
-  wgsl: () => /* wgsl */ `${META_WGSL}
+  wgsl: () => /* wgsl */ `
 @group(0) @binding(1) var<storage, read_write> out: array<u32>;
-@compute @workgroup_size(256)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let i = (wid.y * nwg.x + wid.x) * 256u + lid;
-  if (i < M(0u)) { out[i] = M(1u); }
+${linearMain()}
+  if (i < params.count) { out[i] = params.bits; }
 }`,
 };

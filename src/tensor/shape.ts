@@ -1,5 +1,5 @@
 // Shape arithmetic shared by every op: sizes, strides, NumPy broadcasting, axis normalisation,
-// and the errors that name the op and the shapes involved.
+// and the errors that name the op and the shapes involved (including use after dispose).
 
 export type Shape = readonly number[];
 
@@ -7,6 +7,13 @@ export class ShapeError extends Error {
   constructor(op: string, message: string) {
     super(`${op}: ${message}`);
     this.name = 'ShapeError';
+  }
+}
+
+/** Throws, naming the op and the shape, if any input was disposed (what every op checks first). */
+export function checkLive(op: string, ...inputs: readonly { readonly disposed: boolean; readonly shape: Shape }[]): void {
+  for (const t of inputs) {
+    if (t.disposed) throw new Error(`${op}: an input tensor of shape ${fmt(t.shape)} was used after dispose()`);
   }
 }
 

@@ -7,7 +7,7 @@ import { backward as runBackward, type GradNode } from '../autograd/tape.js';
 import * as pw from './ops/pointwise.js';
 import * as mv from './ops/movement.js';
 import * as rd from './ops/reduce.js';
-import * as nnops from './ops/nn.js';
+import * as sm from './ops/softmax.js';
 import * as mm from './ops/matmul.js';
 import * as ga from './ops/gather.js';
 import { formatTensor } from './format.js';
@@ -312,8 +312,8 @@ export class Tensor {
   scatterAdd(axis: number, index: ga.IndexArray, src: Tensor): Tensor { return ga.scatterAdd(this, axis, index, src); }
 
   // ---------------------------------------------------------------- nn
-  softmax(axis = -1): Tensor { return nnops.softmax(this, axis); }
-  logSoftmax(axis = -1): Tensor { return nnops.logSoftmax(this, axis); }
+  softmax(axis = -1): Tensor { return sm.softmax(this, axis); }
+  logSoftmax(axis = -1): Tensor { return sm.logSoftmax(this, axis); }
   matmul(o: Tensor, opts?: mm.MatmulOptions): Tensor { return mm.matmul(this, o, opts); }
 }
 

@@ -9,7 +9,7 @@ import { truncNormal_ } from '../nn/init.js';
 import { record, noGrad } from '../autograd/tape.js';
 import { gumbel, rand } from '../tensor/ops/random.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
-import { layerNorm } from '../tensor/ops/nn.js';
+import { layerNorm } from '../tensor/ops/layernorm.js';
 import { ShapeError, fmt, sameShape } from '../tensor/shape.js';
 import { VisionTransformer } from './vit.js';
 import { vitConfig, tokenCounts, type PresetName, type ViTConfig } from './config.js';

@@ -3,7 +3,6 @@
 // wants the attention probabilities as graph tensors (relevance maps need ∂y/∂A).
 import { Tensor } from '../tensor.js';
 import { rt } from '../device.js';
-import { f32bits } from '../runtime.js';
 import { ShapeError, fmt } from '../shape.js';
 import { record, noGrad } from '../../autograd/tape.js';
 import {
@@ -48,7 +47,7 @@ export function maskedAttention(q: Tensor, k: Tensor, v: Tensor, keyMask?: Tenso
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   const r = rt();
   const TILE = attentionTile(D, r.device.limits.maxComputeWorkgroupStorageSize);
-  const meta = [B, H, Tq, Tk, f32bits(scale), keyMask ? 1 : 0];
+  const uniforms = { B, H, Tq, Tk, scale, hasMask: keyMask ? 1 : 0 };
   const maskBinding = keyMask ? keyMask.binding : { buffer: r.scratch, bytes: 4 };
   const out = Tensor.empty(q.shape);
   const lse = Tensor.empty([B, H, Tq]);
@@ -56,7 +55,7 @@ export function maskedAttention(q: Tensor, k: Tensor, v: Tensor, keyMask?: Tenso
   r.dispatch(attentionForwardKernel(D, TILE), {
     label,
     buffers: [q.binding, k.binding, v.binding, maskBinding, out.binding, lse.binding],
-    meta,
+    uniforms,
     workgroups: [Math.ceil(Tq / TILE), B * H],
   });
   const inputs = keyMask ? [q, k, v, keyMask] : [q, k, v];
@@ -66,7 +65,7 @@ export function maskedAttention(q: Tensor, k: Tensor, v: Tensor, keyMask?: Tenso
     r.dispatch(attentionBackwardQueryKernel(D, TILE), {
       label: `${label} backward (queries)`,
       buffers: [q.binding, k.binding, v.binding, maskBinding, out.binding, lse.binding, g.binding, dq.binding, drow.binding],
-      meta,
+      uniforms,
       workgroups: [Math.ceil(Tq / TILE), B * H],
     });
     const dk = Tensor.empty(k.shape);
@@ -75,7 +74,7 @@ export function maskedAttention(q: Tensor, k: Tensor, v: Tensor, keyMask?: Tenso
     r.dispatch(attentionBackwardKeyKernel(D, TILE), {
       label: `${label} backward (keys)`,
       buffers: [q.binding, k.binding, v.binding, maskBinding, lse.binding, drow.binding, g.binding, dk.binding, dv.binding, dmHeads.binding],
-      meta,
+      uniforms,
       workgroups: [Math.ceil(Tk / TILE), B * H],
     });
     drow.dispose();

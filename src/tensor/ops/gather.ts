@@ -7,25 +7,15 @@
 //   gather: O(|x| · index.shape[axis]) — each destination scans its line of the index.
 import { Tensor, tensor } from '../tensor.js';
 import { rt } from '../device.js';
-import { grid } from '../runtime.js';
-import { ShapeError, fmt, normAxis, numel, sameShape, stridesOf } from '../shape.js';
+import { ShapeError, checkLive, fmt, normAxis, numel, sameShape, stridesOf } from '../shape.js';
 import { record } from '../../autograd/tape.js';
-import { MAX_RANK } from '../../shaders/pointwise.js';
-import {
-  GATHER_IDX_SHAPE, GATHER_X_STRIDES, SCATTER_IDX_SHAPE, SCATTER_USE_BASE, SCATTER_X_SHAPE,
-  gatherKernel, indexAddKernel, indexInverseKernel, indexSelectKernel, scatterAddKernel,
-} from '../../shaders/gather.js';
-
-const groups = (n: number) => grid(Math.ceil(n / 256));
+import { MAX_RANK, linearGroups as groups } from '../../shaders/kernel.js';
+import { gatherKernel, indexAddKernel, indexInverseKernel, indexSelectKernel, scatterAddKernel } from '../../shaders/gather.js';
 
 /** Indices for indexSelect: a host list or a 1-D tensor of integer values. */
 export type IndexVector = readonly number[] | Int32Array | Tensor;
 /** Indices for gather/scatterAdd: a tensor, nested arrays with the input's rank, or (1-D) an Int32Array. */
 export type IndexArray = Tensor | Int32Array | number | readonly IndexArray[];
-
-function checkLive(op: string, ...ts: Tensor[]): void {
-  for (const t of ts) if (t.disposed) throw new Error(`${op}: an input of shape ${fmt(t.shape)} was used after dispose()`);
-}
 
 /** Throws naming the first host index that is not an integer in [0, n). */
 function checkHostIndices(op: string, values: ArrayLike<number>, n: number, axis: number, shape: readonly number[]): void {
@@ -69,7 +59,7 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexVector): Tens
   const outer = numel(x.shape.slice(0, a)), inner = numel(x.shape.slice(a + 1));
   const y = Tensor.empty([...x.shape.slice(0, a), m, ...x.shape.slice(a + 1)]);
   const label = `indexSelect ${fmt(x.shape)} axis ${a} with ${m} indices`;
-  rt().dispatch(indexSelectKernel(), { label, buffers: [x.binding, idx.binding, y.binding], meta: [y.size, n, m, inner], workgroups: groups(y.size) });
+  rt().dispatch(indexSelectKernel(), { label, buffers: [x.binding, idx.binding, y.binding], uniforms: { count: y.size, n, m, inner }, workgroups: groups(y.size) });
   const out = record(y, 'indexSelect', [x], (g) => {
     let csr: Tensor;
     if (host) {
@@ -78,10 +68,10 @@ export function indexSelect(x: Tensor, axis: number, indices: IndexVector): Tens
       rt().write(csr.buffer, words);
     } else {
       csr = Tensor.empty([n + 1 + m]);
-      rt().dispatch(indexInverseKernel(), { label: `${label} backward (inverse)`, buffers: [idx.binding, csr.binding], meta: [n, m], workgroups: groups(n + 1) });
+      rt().dispatch(indexInverseKernel(), { label: `${label} backward (inverse)`, buffers: [idx.binding, csr.binding], uniforms: { n, m }, workgroups: groups(n + 1) });
     }
     const gx = Tensor.empty(x.shape);
-    rt().dispatch(indexAddKernel(), { label: `${label} backward`, buffers: [g.binding, csr.binding, gx.binding], meta: [outer * n * inner, n, m, inner], workgroups: groups(gx.size) });
+    rt().dispatch(indexAddKernel(), { label: `${label} backward`, buffers: [g.binding, csr.binding, gx.binding], uniforms: { count: outer * n * inner, n, m, inner }, workgroups: groups(gx.size) });
     csr.dispose();
     return [gx];
   });
@@ -113,18 +103,11 @@ function checkIndexShape(op: string, x: Tensor, idx: Tensor, axis: number): void
 /** Y = base + scatter of src into x's shape along `axis` (base null: zeros). No autograd. */
 function scatterAddRaw(label: string, base: Tensor | null, shape: readonly number[], axis: number, idx: Tensor, src: Tensor): Tensor {
   const y = Tensor.empty(shape);
-  const meta = new Array<number>(SCATTER_USE_BASE + 1).fill(0);
-  meta[0] = y.size;
-  meta[1] = shape.length;
-  meta[2] = axis;
-  meta[3] = idx.shape[axis]!;
-  shape.forEach((d, i) => (meta[SCATTER_X_SHAPE + i] = d));
-  idx.shape.forEach((d, i) => (meta[SCATTER_IDX_SHAPE + i] = d));
-  meta[SCATTER_USE_BASE] = base ? 1 : 0;
+  const uniforms = { count: y.size, rank: shape.length, axis, indexAxisSize: idx.shape[axis]!, xShape: shape, indexShape: idx.shape, useBase: base ? 1 : 0 };
   rt().dispatch(scatterAddKernel(), {
     label,
     buffers: [base?.binding ?? { buffer: rt().scratch, bytes: 4 }, idx.binding, src.binding, y.binding],
-    meta,
+    uniforms,
     workgroups: groups(y.size),
   });
   return y;
@@ -137,15 +120,9 @@ export function gather(x: Tensor, axis: number, index: IndexArray): Tensor {
   const { idx, owned } = indexTensor('gather', index, x, a);
   checkIndexShape('gather', x, idx, a);
   const y = Tensor.empty(idx.shape);
-  const meta = new Array<number>(GATHER_X_STRIDES + MAX_RANK).fill(0);
-  meta[0] = y.size;
-  meta[1] = x.rank;
-  meta[2] = a;
-  meta[3] = x.shape[a]!;
-  idx.shape.forEach((d, i) => (meta[GATHER_IDX_SHAPE + i] = d));
-  stridesOf(x.shape).forEach((s, i) => (meta[GATHER_X_STRIDES + i] = s));
+  const uniforms = { count: y.size, rank: x.rank, axis: a, axisSize: x.shape[a]!, indexShape: idx.shape, xStrides: stridesOf(x.shape) };
   const label = `gather ${fmt(x.shape)} axis ${a} index ${fmt(idx.shape)}`;
-  rt().dispatch(gatherKernel(), { label, buffers: [x.binding, idx.binding, y.binding], meta, workgroups: groups(y.size) });
+  rt().dispatch(gatherKernel(), { label, buffers: [x.binding, idx.binding, y.binding], uniforms, workgroups: groups(y.size) });
   const out = record(y, 'gather', [x], (g) => [scatterAddRaw(`${label} backward`, null, x.shape, a, idx, g)]);
   if (owned && !out.node) idx.dispose();
   return out;

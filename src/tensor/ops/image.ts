@@ -3,15 +3,14 @@
 // and gridSample — each with a deterministic backward (see src/shaders/image.ts).
 import { Tensor, tensor } from '../tensor.js';
 import { rt } from '../device.js';
-import { grid as dispatchGrid, type Runtime } from '../runtime.js';
-import { ShapeError, fmt } from '../shape.js';
+import type { Runtime } from '../runtime.js';
+import { ShapeError, checkLive, fmt } from '../shape.js';
 import { record } from '../../autograd/tape.js';
+import { linearGroups as groups } from '../../shaders/kernel.js';
 import * as K from '../../shaders/image.js';
 import { binary, fill, unary } from './pointwise.js';
 import { reduce } from './reduce.js';
 import { reshape, slice } from './movement.js';
-
-const groups = (n: number) => dispatchGrid(Math.ceil(n / 256));
 
 /** A size given as one number for both axes or as [height, width]. */
 export type Pair = number | readonly [number, number];
@@ -39,8 +38,11 @@ export interface PatchOptions {
   padding?: Pair;
 }
 
+/** kh×kw windows with stride sh×sw and padding ph×pw, OH×OW of them. */
+interface Windows { kh: number; kw: number; sh: number; sw: number; ph: number; pw: number; OH: number; OW: number }
+
 /** Window geometry; windows must tile the padded image exactly (no rows or columns left over). */
-function patchGeometry(op: string, H: number, W: number, kernel: Pair, opts: PatchOptions): number[] {
+function patchGeometry(op: string, H: number, W: number, kernel: Pair, opts: PatchOptions): Windows {
   const [kh, kw] = pair(op, 'kernel', kernel, 1);
   const [sh, sw] = pair(op, 'stride', opts.stride ?? [kh, kw], 1);
   const [ph, pw] = pair(op, 'padding', opts.padding ?? 0, 0);
@@ -48,21 +50,20 @@ function patchGeometry(op: string, H: number, W: number, kernel: Pair, opts: Pat
   if (spanH < 0 || spanW < 0 || spanH % sh !== 0 || spanW % sw !== 0) {
     throw new ShapeError(op, `kernel ${kh}x${kw} with stride ${sh}x${sw} and padding ${ph}x${pw} does not tile a ${H}x${W} image exactly (for patches, H and W must be multiples of the patch size)`);
   }
-  return [kh, kw, sh, sw, ph, pw, spanH / sh + 1, spanW / sw + 1];
+  return { kh, kw, sh, sw, ph, pw, OH: spanH / sh + 1, OW: spanW / sw + 1 };
 }
 
-function unfoldRaw(label: string, x: Tensor, geo: number[]): Tensor {
+function unfoldRaw(label: string, x: Tensor, geo: Windows): Tensor {
   const [N, C, H, W] = x.shape as [number, number, number, number];
-  const [kh, kw, , , , , OH, OW] = geo as [number, number, number, number, number, number, number, number];
-  const y = Tensor.empty([N, OH * OW, C * kh * kw]);
-  rt().dispatch(K.unfoldKernel(), { label, buffers: [x.binding, y.binding], meta: [y.size, C, H, W, ...geo], workgroups: groups(y.size) });
+  const y = Tensor.empty([N, geo.OH * geo.OW, C * geo.kh * geo.kw]);
+  rt().dispatch(K.unfoldKernel(), { label, buffers: [x.binding, y.binding], uniforms: { count: y.size, C, H, W, ...geo }, workgroups: groups(y.size) });
   return y;
 }
 
-function foldRaw(label: string, p: Tensor, shape: number[], geo: number[]): Tensor {
+function foldRaw(label: string, p: Tensor, shape: number[], geo: Windows): Tensor {
   const [, C, H, W] = shape as [number, number, number, number];
   const y = Tensor.empty(shape);
-  rt().dispatch(K.foldKernel(), { label, buffers: [p.binding, y.binding], meta: [y.size, C, H, W, ...geo], workgroups: groups(y.size) });
+  rt().dispatch(K.foldKernel(), { label, buffers: [p.binding, y.binding], uniforms: { count: y.size, C, H, W, ...geo }, workgroups: groups(y.size) });
   return y;
 }
 
@@ -82,10 +83,10 @@ export function unfold(x: Tensor, kernel: Pair, opts: PatchOptions = {}): Tensor
 
 /** The adjoint of unfold: [N, L, C·kh·kw] patches summed back into [N, C, H, W]. */
 export function fold(patches: Tensor, outputSize: Pair, kernel: Pair, opts: PatchOptions = {}): Tensor {
-  if (patches.disposed) throw new Error(`fold: the input of shape ${fmt(patches.shape)} was used after dispose()`);
+  checkLive('fold', patches);
   const [H, W] = pair('fold', 'outputSize', outputSize, 1);
   const geo = patchGeometry('fold', H, W, kernel, opts);
-  const [kh, kw, , , , , OH, OW] = geo as [number, number, number, number, number, number, number, number];
+  const { kh, kw, OH, OW } = geo;
   const [N, L, F] = patches.shape as [number, number, number];
   if (patches.rank !== 3 || L !== OH * OW || F % (kh * kw) !== 0) {
     throw new ShapeError('fold', `patches of shape ${fmt(patches.shape)} do not match ${OH * OW} patches of ${kh}x${kw} pixels for a ${H}x${W} output ([N, ${OH * OW}, C·${kh * kw}] expected)`);
@@ -307,7 +308,7 @@ export function interpolate(x: Tensor, size?: Pair | null, opts: InterpolateOpti
   rt().dispatch(K.resampleKernel(), {
     label,
     buffers: [x.binding, table.t.binding, y.binding],
-    meta: [y.size, H, W, OH, OW, Ty, Tx, table.base],
+    uniforms: { count: y.size, H, W, OH, OW, Ty, Tx, xBase: table.base },
     workgroups: groups(y.size),
   });
   return record(y, 'interpolate', [x], (g) => {
@@ -316,7 +317,7 @@ export function interpolate(x: Tensor, size?: Pair | null, opts: InterpolateOpti
     rt().dispatch(K.resampleBackwardKernel(), {
       label: `${label} backward`,
       buffers: [g.binding, inv.t.binding, gx.binding],
-      meta: [gx.size, H, W, OH, OW, inv.base],
+      uniforms: { count: gx.size, H, W, OH, OW, xBase: inv.base },
       workgroups: groups(gx.size),
     });
     return [gx];
@@ -350,14 +351,12 @@ export function avgPool2d(x: Tensor, kernel: Pair, stride?: Pair | null, padding
   const OH = poolOutputSize(H, kh, ph, sh, ceil), OW = poolOutputSize(W, kw, pw, sw, ceil);
   if (OH < 1 || OW < 1) throw new ShapeError('avgPool2d', `kernel ${kh}x${kw} does not fit input ${fmt(x.shape)} with padding ${ph}x${pw}`);
   const y = Tensor.empty([N, C, OH, OW]);
-  const meta = [y.size, H, W, OH, OW, kh, kw, sh, sw, ph, pw, opts.countIncludePad === false ? 0 : 1];
+  const uniforms = { count: y.size, H, W, OH, OW, kh, kw, sh, sw, ph, pw, countIncludePad: opts.countIncludePad === false ? 0 : 1 };
   const label = `avgPool2d ${fmt(x.shape)} kernel ${kh}x${kw} stride ${sh}x${sw} padding ${ph}x${pw}`;
-  rt().dispatch(K.avgPoolKernel(), { label, buffers: [x.binding, y.binding], meta, workgroups: groups(y.size) });
+  rt().dispatch(K.avgPoolKernel(), { label, buffers: [x.binding, y.binding], uniforms, workgroups: groups(y.size) });
   return record(y, 'avgPool2d', [x], (g) => {
     const gx = Tensor.empty(x.shape);
-    const m = [...meta];
-    m[0] = gx.size;
-    rt().dispatch(K.avgPoolBackwardKernel(), { label: `${label} backward`, buffers: [g.binding, gx.binding], meta: m, workgroups: groups(gx.size) });
+    rt().dispatch(K.avgPoolBackwardKernel(), { label: `${label} backward`, buffers: [g.binding, gx.binding], uniforms: { ...uniforms, count: gx.size }, workgroups: groups(gx.size) });
     return [gx];
   });
 }
@@ -422,9 +421,9 @@ export function gridSample(x: Tensor, grid: Tensor, opts: GridSampleOptions = {}
   if (mode !== 'bilinear' && mode !== 'nearest') throw new Error(`gridSample: unknown mode '${mode}' (bilinear or nearest)`);
   if (!PADDING_MODES.includes(padding)) throw new Error(`gridSample: unknown paddingMode '${padding}' (zeros, border or reflection)`);
   const y = Tensor.empty([N, C, Ho, Wo]);
-  const meta = [N * Ho * Wo, C, H, W, Ho, Wo, mode === 'nearest' ? 1 : 0, PADDING_MODES.indexOf(padding), opts.alignCorners ? 1 : 0];
+  const uniforms = { count: N * Ho * Wo, C, H, W, Ho, Wo, mode: mode === 'nearest' ? 1 : 0, padding: PADDING_MODES.indexOf(padding), alignCorners: opts.alignCorners ? 1 : 0 };
   const label = `gridSample ${mode} ${fmt(x.shape)} grid ${fmt(grid.shape)}`;
-  rt().dispatch(K.gridSampleKernel(), { label, buffers: [x.binding, grid.binding, y.binding], meta, workgroups: groups(meta[0]!) });
+  rt().dispatch(K.gridSampleKernel(), { label, buffers: [x.binding, grid.binding, y.binding], uniforms, workgroups: groups(uniforms.count) });
   return record(y, 'gridSample', [x, grid], (g) => {
     let gx: Tensor | null = null, gg: Tensor | null = null;
     if (x.requiresGrad) {
@@ -432,16 +431,14 @@ export function gridSample(x: Tensor, grid: Tensor, opts: GridSampleOptions = {}
       const absG = unary('abs', g);
       const maxG = reduce('max', absG, null, false);
       const acc = fill([2 * x.size], 0);
-      rt().dispatch(K.gridSampleInputGradKernel(), { label: `${label} backward (input)`, buffers: [grid.binding, g.binding, maxG.binding, acc.binding], meta, workgroups: groups(meta[0]!) });
+      rt().dispatch(K.gridSampleInputGradKernel(), { label: `${label} backward (input)`, buffers: [grid.binding, g.binding, maxG.binding, acc.binding], uniforms, workgroups: groups(uniforms.count) });
       gx = Tensor.empty(x.shape);
-      const m = [...meta];
-      m[0] = x.size;
-      rt().dispatch(K.fixedToFloatKernel(), { label: `${label} backward (to f32)`, buffers: [acc.binding, maxG.binding, gx.binding], meta: m, workgroups: groups(x.size) });
+      rt().dispatch(K.fixedToFloatKernel(), { label: `${label} backward (to f32)`, buffers: [acc.binding, maxG.binding, gx.binding], uniforms: { ...uniforms, count: x.size }, workgroups: groups(x.size) });
       for (const t of [absG, maxG, acc]) t.dispose();
     }
     if (grid.requiresGrad) {
       gg = Tensor.empty(grid.shape);
-      rt().dispatch(K.gridSampleGridGradKernel(), { label: `${label} backward (grid)`, buffers: [x.binding, grid.binding, g.binding, gg.binding], meta, workgroups: groups(meta[0]!) });
+      rt().dispatch(K.gridSampleGridGradKernel(), { label: `${label} backward (grid)`, buffers: [x.binding, grid.binding, g.binding, gg.binding], uniforms, workgroups: groups(uniforms.count) });
     }
     return [gx, gg];
   });

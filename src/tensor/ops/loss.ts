@@ -2,14 +2,11 @@
 // softmax − smoothed one-hot; kernels in src/shaders/loss.ts) and MSE (composed).
 import { Tensor, tensor } from '../tensor.js';
 import { rt } from '../device.js';
-import { f32bits, grid } from '../runtime.js';
 import { ShapeError, fmt, numel, sameShape } from '../shape.js';
 import { record } from '../../autograd/tape.js';
-import { rowPlan } from './nn.js';
-import { CE_FLAG_IGNORE, crossEntropyBackwardKernel, crossEntropyKernel } from '../../shaders/loss.js';
-
-// layerNorm lives with the other fused nn ops; re-exported for callers that look for it here.
-export { layerNorm } from './nn.js';
+import { grid, linearGroups } from '../../shaders/kernel.js';
+import { crossEntropyBackwardKernel, crossEntropyKernel } from '../../shaders/loss.js';
+import { rowPlan } from './rows.js';
 
 export type Reduction = 'mean' | 'sum' | 'none';
 const REDUCTIONS: readonly Reduction[] = ['mean', 'sum', 'none'];
@@ -89,19 +86,18 @@ export function crossEntropy(logits: Tensor, targets: Targets, opts: CrossEntrop
     t = tensor(Float32Array.from(targets), { shape: tShape });
   }
 
-  const inner = numel(logits.shape.slice(2));
-  const meta = [rows, C, inner, (ignore ?? 0) | 0, ignore !== undefined ? CE_FLAG_IGNORE : 0, f32bits(eps)];
+  const uniforms = { rows, len: C, stride: numel(logits.shape.slice(2)), ignoreIndex: ignore ?? 0, hasIgnoreIndex: ignore !== undefined ? 1 : 0, smoothing: eps };
   const label = `crossEntropy ${fmt(logits.shape)} targets ${fmt(tShape)}`;
   const losses = Tensor.empty(tShape), lse = Tensor.empty(tShape);
-  if (rows > 0) rt().dispatch(crossEntropyKernel(rowPlan()), { label, buffers: [logits.binding, t.binding, losses.binding, lse.binding], meta, workgroups: grid(rows) });
+  if (rows > 0) rt().dispatch(crossEntropyKernel(rowPlan()), { label, buffers: [logits.binding, t.binding, losses.binding, lse.binding], uniforms, workgroups: grid(rows) });
   const out = record(losses, 'crossEntropy', [logits], (g) => {
     const dx = Tensor.empty(logits.shape);
     if (dx.size > 0) {
       rt().dispatch(crossEntropyBackwardKernel(), {
         label: `${label} backward`,
         buffers: [logits.binding, t.binding, lse.binding, g.binding, dx.binding],
-        meta,
-        workgroups: grid(Math.ceil(dx.size / 256)),
+        uniforms,
+        workgroups: linearGroups(dx.size),
       });
     }
     return [dx];

@@ -3,9 +3,10 @@
 // operands read in place, and a fused bias + activation epilogue; plus its backward rule.
 import { Tensor } from '../tensor.js';
 import { rt } from '../device.js';
-import { grid, type Runtime } from '../runtime.js';
-import { ShapeError, broadcastShapes, broadcastStrides, fmt, numel } from '../shape.js';
+import type { Runtime } from '../runtime.js';
+import { ShapeError, broadcastShapes, broadcastStrides, checkLive, fmt, numel } from '../shape.js';
 import { isGradEnabled, record } from '../../autograd/tape.js';
+import { linearGroups } from '../../shaders/kernel.js';
 import { unaryBackwardKernel } from '../../shaders/pointwise.js';
 import {
   MAX_BATCH_RANK, MM_ACTIVATION_CODE, MM_FLAG_BIAS, MM_FLAG_STORE_PRE, simdGrid, simdMatmulKernel, tiledGrid,
@@ -13,7 +14,7 @@ import {
 } from '../../shaders/matmul.js';
 import { reduce, sumTo } from './reduce.js';
 import { reshape } from './movement.js';
-import { fixedSubgroupSize } from './nn.js';
+import { fixedSubgroupSize } from './rows.js';
 
 export interface MatmulOptions {
   /** Use a's last two axes transposed, without a copy. */
@@ -59,10 +60,6 @@ function simdLanes(r: Runtime): number {
   const d = r.adapterDescription;
   const cpu = d.architecture === 'software' || !!info?.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(`${d.description} ${d.device}`);
   return cpu && (lanes === 4 || lanes === 8) ? lanes : 0;
-}
-
-function checkLive(...ts: Tensor[]): void {
-  for (const t of ts) if (t.disposed) throw new Error(`matmul: an input tensor of shape ${fmt(t.shape)} was used after dispose()`);
 }
 
 /** Pads a batch shape / strides to MAX_BATCH_RANK entries at the front. */
@@ -118,8 +115,8 @@ function matmulCore(a: Tensor, b: Tensor, transA: boolean, transB: boolean, bias
     const flags = (bias ? MM_FLAG_BIAS : 0) | (pre ? MM_FLAG_STORE_PRE : 0);
     const label = `matmul ${desc}${bias ? ' + bias' : ''}${act !== 'none' ? ` ${act}` : ''}`;
     for (let z0 = 0; z0 < nb; z0 += 65535) {
-      const meta = [M, N, K, z0, ...padBatch(batch, 1), ...aStrides, ...bStrides, flags, MM_ACTIVATION_CODE[act]];
-      r.dispatch(kernel, { label, buffers, meta, workgroups: [gx, gy, Math.min(65535, nb - z0)] });
+      const uniforms = { M, N, K, zOffset: z0, batch: padBatch(batch, 1), aBatchStrides: aStrides, bBatchStrides: bStrides, flags, activation: MM_ACTIVATION_CODE[act] };
+      r.dispatch(kernel, { label, buffers, uniforms, workgroups: [gx, gy, Math.min(65535, nb - z0)] });
     }
   }
   const inputs = bias ? [a, b, bias] : [a, b];
@@ -128,11 +125,12 @@ function matmulCore(a: Tensor, b: Tensor, transA: boolean, transB: boolean, bias
     let gz = g;
     if (pre) {
       gz = Tensor.empty(out.shape);
-      rt().dispatch(unaryBackwardKernel(act), {
+      const count = Math.ceil(out.size / 4);
+      rt().dispatch(unaryBackwardKernel(act as Exclude<MatmulActivation, 'none'>), {
         label: `matmul ${act} backward ${fmt(out.shape)}`,
-        buffers: [pre.binding, out.binding, g.binding, gz.binding],
-        meta: [out.size],
-        workgroups: grid(Math.ceil(out.size / 256)),
+        buffers: [pre.binding4, out.binding4, g.binding4, gz.binding4],
+        uniforms: { count },
+        workgroups: linearGroups(count),
       });
     }
     // The transposes are flags, so no operand is ever materialised transposed.
@@ -161,7 +159,7 @@ function matmulCore(a: Tensor, b: Tensor, transA: boolean, transB: boolean, bias
  * dropped from the result. `bias` ([N]) and `activation` apply to the output.
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
-  checkLive(a, b, ...(opts.bias ? [opts.bias] : []));
+  checkLive('matmul', a, b, ...(opts.bias ? [opts.bias] : []));
   const act = opts.activation ?? 'none';
   if (!ACTIVATIONS.includes(act)) throw new ShapeError('matmul', `unknown activation '${act}' (use ${ACTIVATIONS.join(', ')})`);
   if (a.rank === 0 || b.rank === 0) throw new ShapeError('matmul', `operands must have rank >= 1, got ${fmt(a.shape)} and ${fmt(b.shape)}`);

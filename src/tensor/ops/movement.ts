@@ -2,11 +2,10 @@
 // transpose, expand, slice (with step), flip, pad, concat, stack, split — each with its backward.
 import { Tensor } from '../tensor.js';
 import { rt } from '../device.js';
-import { grid } from '../runtime.js';
 import { ShapeError, broadcastShapes, fmt, inferReshape, normAxes, normAxis, sameShape, stridesOf } from '../shape.js';
 import { record } from '../../autograd/tape.js';
-import { MAX_RANK } from '../../shaders/pointwise.js';
-import { MOVE_SHAPE, MOVE_STRIDES, gatherKernel, scatterKernel } from '../../shaders/movement.js';
+import { MAX_RANK, linearGroups, type UniformValues } from '../../shaders/kernel.js';
+import { gatherKernel, scatterKernel, type MoveUniforms } from '../../shaders/movement.js';
 import { fill } from './pointwise.js';
 import { sumTo } from './reduce.js';
 
@@ -31,8 +30,8 @@ function collapse(shape: readonly number[], strides: readonly number[]): { shape
   return { shape: outShape, strides: outStrides };
 }
 
-/** Meta for a strided move, collapsed, and in vec4 units when every access is 4-aligned. */
-function moveMeta(op: string, n: number, shape0: readonly number[], base: number, strides0: readonly number[]): { meta: number[]; vec4: boolean } {
+/** Uniforms for a strided move, collapsed, and in vec4 units when every access is 4-aligned. */
+function moveUniforms(op: string, n: number, shape0: readonly number[], base: number, strides0: readonly number[]): { uniforms: UniformValues<MoveUniforms>; vec4: boolean } {
   if (shape0.length > MAX_RANK) throw new ShapeError(op, `rank ${shape0.length} exceeds the supported ${MAX_RANK}`);
   let { shape, strides } = collapse(shape0, strides0);
   const r = shape.length;
@@ -41,25 +40,19 @@ function moveMeta(op: string, n: number, shape0: readonly number[], base: number
     shape = shape.map((d, i) => (i === r - 1 ? d / 4 : d));
     strides = strides.map((s, i) => (i === r - 1 ? 1 : s / 4));
   }
-  const meta = new Array<number>(MOVE_STRIDES + MAX_RANK).fill(0);
-  meta[0] = vec4 ? n / 4 : n;
-  meta[1] = shape.length;
-  meta[2] = (vec4 ? base / 4 : base) | 0;
-  shape.forEach((d, i) => (meta[MOVE_SHAPE + i] = d));
-  strides.forEach((st, i) => (meta[MOVE_STRIDES + i] = st | 0));
-  return { meta, vec4 };
+  return { uniforms: { count: vec4 ? n / 4 : n, rank: r, base: vec4 ? base / 4 : base, shape, strides }, vec4 };
 }
 
 /** New tensor of `shape` whose element idx is x[base + Σ idx·strides] (no autograd). */
 export function gatherStrided(op: string, x: Tensor, shape: readonly number[], base: number, strides: readonly number[]): Tensor {
   const y = Tensor.empty(shape);
   if (y.size === 0) return y;
-  const { meta, vec4 } = moveMeta(op, y.size, shape, base, strides);
+  const { uniforms, vec4 } = moveUniforms(op, y.size, shape, base, strides);
   rt().dispatch(gatherKernel(vec4), {
     label: `${op} ${fmt(x.shape)} -> ${fmt(shape)}`,
     buffers: vec4 ? [x.binding4, y.binding4] : [x.binding, y.binding],
-    meta,
-    workgroups: grid(Math.ceil(meta[0]! / 256)),
+    uniforms,
+    workgroups: linearGroups(uniforms.count),
   });
   return y;
 }
@@ -67,12 +60,12 @@ export function gatherStrided(op: string, x: Tensor, shape: readonly number[], b
 /** Writes x into `dst` at dst[base + Σ idx·strides] (no autograd; dst is modified). */
 export function scatterStrided(op: string, x: Tensor, dst: Tensor, base: number, strides: readonly number[]): void {
   if (x.size === 0) return;
-  const { meta, vec4 } = moveMeta(op, x.size, x.shape, base, strides);
+  const { uniforms, vec4 } = moveUniforms(op, x.size, x.shape, base, strides);
   rt().dispatch(scatterKernel(vec4), {
     label: `${op} ${fmt(x.shape)} into ${fmt(dst.shape)}`,
     buffers: vec4 ? [x.binding4, dst.binding4] : [x.binding, dst.binding],
-    meta,
-    workgroups: grid(Math.ceil(meta[0]! / 256)),
+    uniforms,
+    workgroups: linearGroups(uniforms.count),
   });
 }
 

@@ -2,27 +2,20 @@
 // backward rules. Kernels and the float64 references come from src/shaders/pointwise.ts.
 import { Tensor } from '../tensor.js';
 import { rt } from '../device.js';
-import { f32bits, grid } from '../runtime.js';
-import { ShapeError, broadcastShapes, broadcastStrides, fmt, sameShape, type Shape } from '../shape.js';
+import { ShapeError, broadcastShapes, broadcastStrides, checkLive, fmt, sameShape, type Shape } from '../shape.js';
 import { record } from '../../autograd/tape.js';
+import { MAX_RANK, linearGroups as groups } from '../../shaders/kernel.js';
 import {
-  BINARY, MAX_RANK, UNARY, binaryBackwardKernel, binaryBackwardKernel4, binaryKernel, binaryKernel4, clampKernel, fillKernel,
-  scalarBackwardKernel, scalarKernel, unaryBackwardKernel, unaryKernel, whereKernel,
-  type Vec4Mode,
+  BINARY, UNARY, binaryBackwardKernel4, binaryFlatBackwardKernel, binaryFlatKernel, binaryKernel4, binaryStridedBackwardKernel,
+  binaryStridedKernel, clampKernel, fillKernel, scalarBackwardKernel, scalarKernel, unaryBackwardKernel, unaryKernel, whereKernel,
+  type BinaryName, type StridedUniforms, type UnaryName, type Vec4Mode,
 } from '../../shaders/pointwise.js';
+import type { UniformValues } from '../../shaders/kernel.js';
 import { sumTo } from './reduce.js';
 
-const WG = 256;
-const groups = (n: number) => grid(Math.ceil(n / WG));
 /** Flat kernels handle four elements per invocation (see src/shaders/pointwise.ts). */
 const vec4s = (n: number) => Math.ceil(n / 4);
 const groups4 = (n: number) => groups(vec4s(n));
-
-function checkLive(op: string, ...ts: Tensor[]): void {
-  for (const t of ts) {
-    if (t.disposed) throw new Error(`${op}: an input tensor of shape ${fmt(t.shape)} was used after dispose()`);
-  }
-}
 
 /** A tensor of `shape` filled with `value`. */
 export function fill(shape: Shape, value: number): Tensor {
@@ -32,61 +25,61 @@ export function fill(shape: Shape, value: number): Tensor {
 /** Overwrites every element of `out` with `value` (no autograd; for initialisers). */
 export function fillInto(out: Tensor, value: number, label = `fill ${fmt(out.shape)}`): Tensor {
   checkLive('fill', out);
-  rt().dispatch(fillKernel(), { label, buffers: [out.binding4], meta: [vec4s(out.size), f32bits(value)], workgroups: groups4(out.size) });
+  rt().dispatch(fillKernel(), { label, buffers: [out.binding4], uniforms: { count: vec4s(out.size), value }, workgroups: groups4(out.size) });
   return out;
 }
 
-export function unary(op: string, x: Tensor): Tensor {
+export function unary(op: UnaryName, x: Tensor): Tensor {
   const def = UNARY[op];
   if (!def) throw new Error(`unknown unary op ${op}`);
   checkLive(op, x);
   const y = Tensor.empty(x.shape);
-  rt().dispatch(unaryKernel(op), { label: `${op} ${fmt(x.shape)}`, buffers: [x.binding4, y.binding4], meta: [vec4s(x.size)], workgroups: groups4(x.size) });
+  rt().dispatch(unaryKernel(op), { label: `${op} ${fmt(x.shape)}`, buffers: [x.binding4, y.binding4], uniforms: { count: vec4s(x.size) }, workgroups: groups4(x.size) });
   if (!def.dx) return y;
   return record(y, op, [x], (g) => {
     const gx = Tensor.empty(x.shape);
     rt().dispatch(unaryBackwardKernel(op), {
       label: `${op} backward ${fmt(x.shape)}`,
       buffers: [x.binding4, y.binding4, g.binding4, gx.binding4],
-      meta: [vec4s(x.size)],
+      uniforms: { count: vec4s(x.size) },
       workgroups: groups4(x.size),
     });
     return [gx];
   });
 }
 
-function scalarOp(op: string, x: Tensor, s: number, scalarFirst: boolean): Tensor {
-  const def = BINARY[op]!;
+function scalarOp(op: BinaryName, x: Tensor, s: number, scalarFirst: boolean): Tensor {
+  const def = BINARY[op];
   const y = Tensor.empty(x.shape);
-  const meta = [vec4s(x.size), 0, f32bits(s)];
-  rt().dispatch(scalarKernel(op, scalarFirst), { label: `${op} ${fmt(x.shape)} with scalar ${s}`, buffers: [x.binding4, y.binding4], meta, workgroups: groups4(x.size) });
+  const uniforms = { count: vec4s(x.size), scalar: s };
+  rt().dispatch(scalarKernel(op, scalarFirst), { label: `${op} ${fmt(x.shape)} with scalar ${s}`, buffers: [x.binding4, y.binding4], uniforms, workgroups: groups4(x.size) });
   if (!(scalarFirst ? def.db : def.da)) return y;
   return record(y, op, [x], (g) => {
     const gx = Tensor.empty(x.shape);
     rt().dispatch(scalarBackwardKernel(op, scalarFirst), {
       label: `${op} backward ${fmt(x.shape)} with scalar ${s}`,
       buffers: [x.binding4, y.binding4, g.binding4, gx.binding4],
-      meta,
+      uniforms,
       workgroups: groups4(x.size),
     });
     return [gx];
   });
 }
 
-interface StridedMeta {
-  meta: number[];
+interface StridedLayout {
+  uniforms: UniformValues<StridedUniforms>;
   /** Per operand, how the vec4 kernels read it; null when the vec4 kernels do not apply. */
   vec4: Vec4Mode[] | null;
 }
 
 /**
- * Meta for the strided kernels: [n, rank, extra, shape[8], strides of each operand[8]...].
- * Adjacent dimensions that every operand walks contiguously (or broadcasts together) are merged
- * first, so the kernel's index loop usually runs over two or three dimensions, not eight. When
- * the innermost dimension is a multiple of 4 and every operand either walks it contiguously
- * (4-aligned) or broadcasts it, the meta is in vec4 units for the vec4 kernels.
+ * Uniforms for the strided kernels: the output shape and each operand's strides. Adjacent
+ * dimensions that every operand walks contiguously (or broadcasts together) are merged first,
+ * so the kernel's index loop usually runs over two or three dimensions, not eight. When the
+ * innermost dimension is a multiple of 4 and every operand either walks it contiguously
+ * (4-aligned) or broadcasts it, the layout is in vec4 units for the vec4 kernels.
  */
-function stridedMeta(op: string, n: number, outShape: Shape, operands: Shape[], extra: number[] = [], allowVec4 = false): StridedMeta {
+function stridedLayout(op: string, n: number, outShape: Shape, operands: Shape[], allowVec4 = false): StridedLayout {
   if (outShape.length > MAX_RANK) throw new ShapeError(op, `rank ${outShape.length} exceeds the supported ${MAX_RANK}`);
   const strides = operands.map((s) => broadcastStrides(s, outShape));
   let shape: number[] = [];
@@ -115,17 +108,12 @@ function stridedMeta(op: string, n: number, outShape: Shape, operands: Shape[], 
       merged = merged.map((st, k) => (vec4![k] === 'v' ? st.map((v, i) => (i === r - 1 ? 1 : v / 4)) : st));
     }
   }
-  const meta = new Array<number>(3 + MAX_RANK * (1 + operands.length)).fill(0);
-  meta[0] = vec4 ? n / 4 : n;
-  meta[1] = shape.length;
-  extra.forEach((v, i) => (meta[2 + i] = v));
-  shape.forEach((d, i) => (meta[3 + i] = d));
-  merged.forEach((st, k) => st.forEach((v, i) => (meta[3 + MAX_RANK * (k + 1) + i] = v)));
-  return { meta, vec4 };
+  const [aStrides = [], bStrides = [], cStrides = []] = merged;
+  return { uniforms: { count: vec4 ? n / 4 : n, rank: r, grads: 0, shape, aStrides, bStrides, cStrides }, vec4 };
 }
 
 /** Elementwise binary op with NumPy broadcasting; either side may be a plain number. */
-export function binary(op: string, a: Tensor | number, b: Tensor | number): Tensor {
+export function binary(op: BinaryName, a: Tensor | number, b: Tensor | number): Tensor {
   const def = BINARY[op];
   if (!def) throw new Error(`unknown binary op ${op}`);
   if (typeof a === 'number' && typeof b === 'number') throw new ShapeError(op, 'needs at least one tensor operand');
@@ -133,33 +121,43 @@ export function binary(op: string, a: Tensor | number, b: Tensor | number): Tens
   if (typeof a === 'number') return (checkLive(op, b), scalarOp(op, b, a, true));
   checkLive(op, a, b);
   const outShape = broadcastShapes(op, a.shape, b.shape);
-  const flat = sameShape(a.shape, b.shape);
   const y = Tensor.empty(outShape);
   const label = `${op} ${fmt(a.shape)} ${fmt(b.shape)}`;
-  const sm = flat ? null : stridedMeta(op, y.size, outShape, [a.shape, b.shape], [], true);
-  const v4 = sm?.vec4 ?? null;
-  const meta = flat ? [vec4s(y.size)] : sm!.meta;
-  // Flat and vec4 kernels bind whole vec4s; splatted or scalar operands bind exact ranges.
-  const bindOperand = (t: Tensor, k: number) => (flat || (v4 && v4[k] === 'v') ? t.binding4 : t.binding);
-  const bindOut = (t: Tensor) => (flat || v4 ? t.binding4 : t.binding);
-  const kernel = flat ? binaryKernel(op, true) : v4 ? binaryKernel4(op, v4[0]!, v4[1]!) : binaryKernel(op, false);
-  const workgroups = groups(meta[0]!);
-  rt().dispatch(kernel, { label, buffers: [bindOperand(a, 0), bindOperand(b, 1), bindOut(y)], meta, workgroups });
+  const wanted = (ga: boolean, gb: boolean) => (ga ? 1 : 0) | (gb ? 2 : 0);
+  const unused = { buffer: rt().scratch, bytes: 16 };
+  if (sameShape(a.shape, b.shape)) {
+    // Flat: both operands have the output's shape; four elements per invocation.
+    const count = vec4s(y.size);
+    rt().dispatch(binaryFlatKernel(op), { label, buffers: [a.binding4, b.binding4, y.binding4], uniforms: { count }, workgroups: groups(count) });
+    if (!def.da && !def.db) return y;
+    return record(y, op, [a, b], (g) => {
+      const ga = a.requiresGrad ? Tensor.empty(outShape) : null;
+      const gb = b.requiresGrad ? Tensor.empty(outShape) : null;
+      rt().dispatch(binaryFlatBackwardKernel(op), {
+        label: `${label} backward`,
+        buffers: [a.binding4, b.binding4, y.binding4, g.binding4, ga?.binding4 ?? unused, gb?.binding4 ?? unused],
+        uniforms: { count, grads: wanted(!!ga, !!gb) },
+        workgroups: groups(count),
+      });
+      return [ga, gb];
+    });
+  }
+  const { uniforms, vec4: v4 } = stridedLayout(op, y.size, outShape, [a.shape, b.shape], true);
+  // vec4 kernels bind whole vec4s; splatted operands and the scalar kernels bind exact ranges.
+  const bindOperand = (t: Tensor, k: number) => (v4 && v4[k] === 'v' ? t.binding4 : t.binding);
+  const bindOut = (t: Tensor) => (v4 ? t.binding4 : t.binding);
+  const kernel = v4 ? binaryKernel4(op, v4[0]!, v4[1]!) : binaryStridedKernel(op);
+  const workgroups = groups(uniforms.count);
+  rt().dispatch(kernel, { label, buffers: [bindOperand(a, 0), bindOperand(b, 1), bindOut(y)], uniforms, workgroups });
   if (!def.da && !def.db) return y;
   return record(y, op, [a, b], (g) => {
-    const needA = a.requiresGrad, needB = b.requiresGrad;
-    const ga = needA ? Tensor.empty(outShape) : null;
-    const gb = needB ? Tensor.empty(outShape) : null;
-    // Word 2 tells the kernel which gradients to write (bit 0: a, bit 1: b).
-    const flags = (needA ? 1 : 0) | (needB ? 2 : 0);
-    const m = flat ? [vec4s(y.size), 0, flags] : [...meta];
-    m[2] = flags;
-    const unused = { buffer: rt().scratch, bytes: 16 };
-    const bwd = flat ? binaryBackwardKernel(op, true) : v4 ? binaryBackwardKernel4(op, v4[0]!, v4[1]!) : binaryBackwardKernel(op, false);
+    const ga = a.requiresGrad ? Tensor.empty(outShape) : null;
+    const gb = b.requiresGrad ? Tensor.empty(outShape) : null;
+    const bwd = v4 ? binaryBackwardKernel4(op, v4[0]!, v4[1]!) : binaryStridedBackwardKernel(op);
     rt().dispatch(bwd, {
       label: `${label} backward`,
       buffers: [bindOperand(a, 0), bindOperand(b, 1), bindOut(y), bindOut(g), ga ? bindOut(ga) : unused, gb ? bindOut(gb) : unused],
-      meta: m,
+      uniforms: { ...uniforms, grads: wanted(!!ga, !!gb) },
       workgroups,
     });
     return [ga && reduceToShape(ga, a.shape), gb && reduceToShape(gb, b.shape)];
@@ -180,12 +178,12 @@ export function where(cond: Tensor, a: Tensor | number, b: Tensor | number): Ten
   checkLive('where', cond, ta, tb);
   const outShape = broadcastShapes('where', broadcastShapes('where', cond.shape, ta.shape), tb.shape);
   const y = Tensor.empty(outShape);
-  // Kernel operand order: A at slot 1, B at slot 2, C (cond) at slot 3.
-  const { meta } = stridedMeta('where', y.size, outShape, [ta.shape, tb.shape, cond.shape]);
+  // Operand strides: a and b for the two sides, c for the condition.
+  const { uniforms } = stridedLayout('where', y.size, outShape, [ta.shape, tb.shape, cond.shape]);
   rt().dispatch(whereKernel(), {
     label: `where ${fmt(cond.shape)} ${fmt(ta.shape)} ${fmt(tb.shape)}`,
     buffers: [cond.binding, ta.binding, tb.binding, y.binding],
-    meta,
+    uniforms,
     workgroups: groups(y.size),
   });
   const out = record(y, 'where', [ta, tb], (g) => {
@@ -204,11 +202,11 @@ export function clamp(x: Tensor, lo: number, hi: number): Tensor {
   checkLive('clamp', x);
   if (!(lo <= hi)) throw new Error(`clamp: min ${lo} is greater than max ${hi}`);
   const y = Tensor.empty(x.shape);
-  const meta = [x.size, f32bits(lo), f32bits(hi)];
-  rt().dispatch(clampKernel(false), { label: `clamp ${fmt(x.shape)}`, buffers: [x.binding, y.binding], meta, workgroups: groups(x.size) });
+  const uniforms = { count: x.size, lo, hi };
+  rt().dispatch(clampKernel(false), { label: `clamp ${fmt(x.shape)}`, buffers: [x.binding, y.binding], uniforms, workgroups: groups(x.size) });
   return record(y, 'clamp', [x], (g) => {
     const gx = Tensor.empty(x.shape);
-    rt().dispatch(clampKernel(true), { label: `clamp backward ${fmt(x.shape)}`, buffers: [x.binding, g.binding, gx.binding], meta, workgroups: groups(x.size) });
+    rt().dispatch(clampKernel(true), { label: `clamp backward ${fmt(x.shape)}`, buffers: [x.binding, g.binding, gx.binding], uniforms, workgroups: groups(x.size) });
     return [gx];
   });
 }

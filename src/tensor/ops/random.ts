@@ -4,9 +4,9 @@
 // sequence replays after `manualSeed`; a call with `seed` uses offset 0 and touches nothing.
 import { Tensor } from '../tensor.js';
 import { rt } from '../device.js';
-import { f32bits, grid } from '../runtime.js';
 import { checkShape, fmt, type Shape } from '../shape.js';
 import { record } from '../../autograd/tape.js';
+import { linearGroups } from '../../shaders/kernel.js';
 import { LANES, RANDOM_WG, dropoutKernel, randomKernel, split64, type Distribution } from '../../shaders/random.js';
 import { reshape } from './movement.js';
 
@@ -52,11 +52,14 @@ function nextStream(op: string, seed: number | undefined): [number, number] {
   return [state.seed, state.offset++];
 }
 
-function streamMeta(n: number, seed: number, offset: number): number[] {
-  return [n, ...split64(seed), ...split64(offset)];
+/** The uniforms that select `count` values of the stream (seed, offset). */
+function stream(count: number, seed: number, offset: number) {
+  const [seedLo, seedHi] = split64(seed), [offsetLo, offsetHi] = split64(offset);
+  return { count, seedLo, seedHi, offsetLo, offsetHi };
 }
 
-const blocks = (n: number) => grid(Math.ceil(Math.ceil(n / LANES) / RANDOM_WG));
+/** Workgroups for n values: one invocation per block of LANES. */
+const blocks = (n: number) => linearGroups(Math.ceil(n / LANES), RANDOM_WG);
 
 export interface RandomOptions {
   /** Draw from this seed (offset 0) instead of the global generator. */
@@ -64,14 +67,14 @@ export interface RandomOptions {
   requiresGrad?: boolean;
 }
 
-function draw(op: string, dist: Distribution, shape: Shape, opts: RandomOptions, a: number, b: number): Tensor {
+function draw(op: string, dist: Distribution, shape: Shape, opts: RandomOptions, scale: number, shift: number): Tensor {
   const s = checkShape(op, shape);
   const [seed, offset] = nextStream(op, opts.seed);
   const y = Tensor.empty(s);
   rt().dispatch(randomKernel(dist), {
     label: `${op} ${fmt(s)}`,
     buffers: [y.binding],
-    meta: [...streamMeta(y.size, seed, offset), f32bits(a), f32bits(b)],
+    uniforms: { ...stream(y.size, seed, offset), scale, shift },
     workgroups: blocks(y.size),
   });
   if (opts.requiresGrad) y.requiresGrad = true;
@@ -129,7 +132,7 @@ export function dropout(x: Tensor, p = 0.5, opts: DropoutOptions = {}): Tensor {
     rt().dispatch(dropoutKernel(), {
       label: `${what} ${fmt(src.shape)} p=${p}`,
       buffers: [src.binding, y.binding],
-      meta: [...streamMeta(src.size, seed, offset), threshold, f32bits(scale)],
+      uniforms: { ...stream(src.size, seed, offset), threshold, scale },
       workgroups: blocks(src.size),
     });
     return y;

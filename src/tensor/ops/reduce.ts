@@ -2,9 +2,9 @@
 // argmin; and sumTo (sum a broadcast gradient back down to an operand's shape).
 import { Tensor, type Axes } from '../tensor.js';
 import { rt } from '../device.js';
-import { f32bits, grid } from '../runtime.js';
 import { ShapeError, fmt, normAxes, normAxis, numel, sameShape, type Shape } from '../shape.js';
 import { record } from '../../autograd/tape.js';
+import { grid, linearGroups } from '../../shaders/kernel.js';
 import { ROW_WG, columnReduceKernel, rowReduceKernel, type ReduceOp } from '../../shaders/reduce.js';
 import { permute, reshape, expand } from './movement.js';
 import { binary, unary } from './pointwise.js';
@@ -33,11 +33,11 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], correction = 0): Ten
   if (R === 0 && (op === 'argmax' || op === 'argmin' || op === 'max' || op === 'min')) {
     throw new ShapeError(op, `cannot reduce over an empty axis (shape ${fmt(x.shape)})`);
   }
-  const meta = [outer, R, inner, f32bits(correction)];
+  const uniforms = { outer, len: R, inner, correction };
   if (inner === 1 && R >= ROW_WG) {
-    rt().dispatch(rowReduceKernel(op), { label, buffers: [src.binding, y.binding], meta, workgroups: grid(outer) });
+    rt().dispatch(rowReduceKernel(op), { label, buffers: [src.binding, y.binding], uniforms, workgroups: grid(outer) });
   } else {
-    rt().dispatch(columnReduceKernel(op), { label, buffers: [src.binding, y.binding], meta, workgroups: grid(Math.ceil((outer * inner) / 256)) });
+    rt().dispatch(columnReduceKernel(op), { label, buffers: [src.binding, y.binding], uniforms, workgroups: linearGroups(outer * inner) });
   }
   if (src !== x) src.dispose();
   return y;
