@@ -78,7 +78,9 @@ test('npm pack builds a tarball of the Node and browser builds, declarations, th
   const unwanted = paths.filter((p) => p.endsWith('.map') || (p.endsWith('.ts') && !p.endsWith('.d.ts')) || /^(src|test|bench|web|examples|scripts|python)\//.test(p) || /^dist\/(test|bench|web|examples)\//.test(p));
   assert.equal(unwanted, [], 'source maps, sources, tests or the demo in the tarball');
   // The library once for Node (shared by the entry and the CLI) and once minified for browsers.
-  const large = entries.filter((e) => e.path.endsWith('.js') && e.size > 100_000).map((e) => e.path);
+  // Above 150 KB: a copy of the library is over 200 KB, while the CLI's own code (dist/node/train.js,
+  // about 100 KB with its figures) is not one.
+  const large = entries.filter((e) => e.path.endsWith('.js') && e.size > 150_000).map((e) => e.path);
   assert.equal(large.length, 2, `the library should be in the tarball twice (Node, browser), found large files ${large.join(', ')}`);
 
   const packed = readFileSync(tarball).length;

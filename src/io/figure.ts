@@ -14,8 +14,6 @@ export interface TextStyle {
   /** Where x is: the start of the text (default), its middle or its end. */
   anchor?: 'start' | 'middle' | 'end';
   bold?: boolean;
-  /** Turned 90° anticlockwise (reads bottom to top), e.g. a y-axis title; x is then the baseline. */
-  vertical?: boolean;
 }
 
 export interface LineStyle {
@@ -99,9 +97,8 @@ export class SvgPainter implements Painter {
 
   text(x: number, y: number, text: string, style: TextStyle = {}): void {
     const anchor = style.anchor && style.anchor !== 'start' ? ` text-anchor="${style.anchor}"` : '';
-    const rotate = style.vertical ? ` transform="rotate(-90 ${num(x)} ${num(y)})"` : '';
     const weight = style.bold ? ' font-weight="bold"' : '';
-    this.parts.push(`<text x="${num(x)}" y="${num(y)}" font-size="${style.size ?? DEFAULT_SIZE}"${weight} fill="${svgColour(style.colour ?? INK)}"${anchor}${rotate}>${escapeXml(text)}</text>`);
+    this.parts.push(`<text x="${num(x)}" y="${num(y)}" font-size="${style.size ?? DEFAULT_SIZE}"${weight} fill="${svgColour(style.colour ?? INK)}"${anchor}>${escapeXml(text)}</text>`);
   }
 
   textWidth(text: string, size = DEFAULT_SIZE, bold = false): number {
@@ -203,19 +200,9 @@ export class RasterPainter implements Painter {
     const w = bitmapTextWidth(s, scale);
     const shift = style.anchor === 'middle' ? w / 2 : style.anchor === 'end' ? w : 0;
     const colour = style.colour ?? INK;
-    if (!style.vertical) {
-      // The glyphs' capitals are 7 rows tall, so the baseline is 7 rows below their top.
-      drawText(this.raster, s, Math.round(x - shift), Math.round(y - 7 * scale), colour, scale);
-      if (style.bold) drawText(this.raster, s, Math.round(x - shift) + 1, Math.round(y - 7 * scale), colour, scale);
-      return;
-    }
-    const tmp = blankImage(w, 8 * scale, [255, 255, 255]);
-    drawText(tmp, s, 0, 0, [0, 0, 0], scale);
-    for (let ty = 0; ty < tmp.height; ty++) {
-      for (let tx = 0; tx < w; tx++) {
-        if (tmp.data[(ty * w + tx) * 3] === 0) fillRect(this.raster, Math.round(x) - 7 * scale + ty, Math.round(y + shift) - tx, 1, 1, colour);
-      }
-    }
+    // The glyphs' capitals are 7 rows tall, so the baseline is 7 rows below their top.
+    drawText(this.raster, s, Math.round(x - shift), Math.round(y - 7 * scale), colour, scale);
+    if (style.bold) drawText(this.raster, s, Math.round(x - shift) + 1, Math.round(y - 7 * scale), colour, scale);
   }
 
   textWidth(text: string, size = DEFAULT_SIZE, bold = false): number {
