@@ -3,7 +3,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, where, type Tensor } from '../src/index.js';
-import { arr, map, zip, unaryTable, binaryTable, type Arr } from '../src/tensor/reference/index.js';
+import { arr, map, zip, unaryRef, binaryRef, type Arr } from '../src/tensor/reference/index.js';
 import { setup, rng, randArray, assertClose, toTensor, gradCheck } from './harness.js';
 
 test.before(setup);
@@ -11,7 +11,7 @@ test.before(setup);
 // Inputs in each op's domain (log/sqrt/rsqrt want positives; pow wants a > 0 for the b-gradient).
 const domain: Record<string, [number, number]> = { log: [0.1, 3], sqrt: [0.1, 3], rsqrt: [0.1, 3], reciprocal: [0.3, 3] };
 
-for (const op of Object.keys(unaryTable) as (keyof typeof unaryTable)[]) {
+for (const op of Object.keys(unaryRef) as (keyof typeof unaryRef)[]) {
   test(`${op} matches the float64 reference and its gradient matches finite differences`, async () => {
     const r = rng(op.length * 101 + 3);
     const [lo, hi] = domain[op] ?? [-3, 3];
@@ -19,10 +19,10 @@ for (const op of Object.keys(unaryTable) as (keyof typeof unaryTable)[]) {
     const t = toTensor(x);
     const gpu = (u: Tensor) => (op === 'geluTanh' ? u.gelu({ approximate: 'tanh' }) : op === 'identity' ? u.clone() : (u as unknown as Record<string, () => Tensor>)[op]!());
     const out = gpu(t);
-    assertClose(await out.data(), map(x, unaryTable[op]!.ref).data, { atol: 2e-6, rtol: 2e-6, what: op });
+    assertClose(await out.data(), map(x, unaryRef[op]).data, { atol: 2e-6, rtol: 2e-6, what: op });
     t.dispose(); out.dispose();
     // abs and relu have a kink at 0; random inputs avoid it with probability 1.
-    await gradCheck({ inputs: [x], gpu, ref: (a) => map(a, unaryTable[op]!.ref), what: op });
+    await gradCheck({ inputs: [x], gpu, ref: (a) => map(a, unaryRef[op]), what: op });
   });
 }
 
@@ -32,7 +32,7 @@ test('tanh, sigmoid and gelu stay finite and exact far out in the tails', async 
   for (const op of ['tanh', 'sigmoid', 'gelu'] as const) {
     const y = await t[op]().data();
     // gelu(-10) ~ -7.6e-23: exp(-x²/2) in f32 carries a relative error of about x²·2⁻²⁴.
-    assertClose(y, xs.map(unaryTable[op]!.ref), { atol: 1e-30, rtol: op === 'gelu' ? 1e-5 : 2e-6, what: op });
+    assertClose(y, xs.map(unaryRef[op]), { atol: 1e-30, rtol: op === 'gelu' ? 1e-5 : 2e-6, what: op });
   }
 });
 
@@ -57,7 +57,7 @@ for (const op of ['add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum'] as co
       const [lo, hi] = posDomain[op] ?? [-2, 2];
       const a = arr(sa, randArray(r, sa.reduce((p, d) => p * d, 1), lo, hi));
       const b = arr(sb, randArray(r, sb.reduce((p, d) => p * d, 1), op === 'pow' ? -2 : lo, hi));
-      const ref = (x: Arr, y: Arr) => zip(x, y, binaryTable[op]!.ref);
+      const ref = (x: Arr, y: Arr) => zip(x, y, binaryRef[op]);
       const ta = toTensor(a), tb = toTensor(b);
       const out = (ta as unknown as Record<string, (o: Tensor) => Tensor>)[op]!(tb);
       assertClose(await out.data(), ref(a, b).data, { atol: 2e-6, rtol: 3e-6, what: `${op} [${sa}] [${sb}]` });

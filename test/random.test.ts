@@ -5,7 +5,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { dropout, getRngState, gumbel, manualSeed, rand, randLike, randn, randnLike, setRngState, tensor, tidy } from '../src/index.js';
-import { philox4x32, randomBits, randomRef } from '../src/shaders/random.js';
+import { philox4x32, randomBits, randomRef } from '../src/tensor/reference/random.js';
 import { arr } from '../src/tensor/reference/index.js';
 import { setup, assertClose, gradCheck, rng, randArray, sameShapeAs } from './harness.js';
 

@@ -1,6 +1,6 @@
 // Seeded random inputs for the benchmarks, and float64 spot checks of each library's output:
 // a benchmark of a kernel that computes the wrong thing would be meaningless.
-import { erf64 } from '../../src/shaders/pointwise.js';
+import { erf64 } from '../../src/tensor/reference/pointwise.js';
 import { mulberry32 } from '../../src/data/random.js';
 
 /** Deterministic PRNG (the data layer's mulberry32), so every library sees exactly the same inputs. */

@@ -1,13 +1,8 @@
-// Gradient-norm clipping (torch.nn.utils.clip_grad_norm_) without a host round trip: per-chunk
-// sums of squares, one reduction to the global L2 norm, and an in-place rescale that reads the
-// norm from GPU memory.
-import { Tensor } from '../tensor/tensor.js';
-import { rt } from '../tensor/device.js';
+// Gradient-norm clipping (torch.nn.utils.clip_grad_norm_) over a model's parameters; the fused
+// work is the clipByGlobalNorm_ op (src/tensor/ops/optim.ts).
+import type { Tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import { fill } from '../tensor/ops/pointwise.js';
-import { noGrad } from '../autograd/tape.js';
-import { grid, linearGroups } from '../shaders/kernel.js';
-import { clipScaleKernel, sumSquaresKernel, SUMSQ_PER_WG } from '../shaders/optim.js';
+import { clipByGlobalNorm_ } from '../tensor/ops/optim.js';
 
 /**
  * Scales the gradients of `params` in place by min(1, maxNorm / (norm + 1e-6)), where norm is the
@@ -22,33 +17,5 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number): Tensor 
     if (p.grad.disposed) throw new Error(`clipGradNorm: the gradient of ${p.name || fmt(p.shape)} was disposed`);
     if (p.grad.size > 0) grads.push(p.grad);
   }
-  return noGrad(() => {
-    const chunks = grads.map((g) => Math.ceil(g.size / SUMSQ_PER_WG));
-    const total = chunks.reduce((a, b) => a + b, 0);
-    if (total === 0) return fill([], 0);
-    const partials = Tensor.empty([total]);
-    let offset = 0;
-    grads.forEach((g, i) => {
-      rt().dispatch(sumSquaresKernel(), {
-        label: `clipGradNorm sum of squares ${fmt(g.shape)}`,
-        buffers: [g.binding, partials.binding],
-        uniforms: { count: g.size, outOffset: offset },
-        workgroups: grid(chunks[i]!),
-      });
-      offset += chunks[i]!;
-    });
-    const sumSq = partials.sum();
-    const norm = sumSq.sqrt();
-    partials.dispose();
-    sumSq.dispose();
-    for (const g of grads) {
-      rt().dispatch(clipScaleKernel(), {
-        label: `clipGradNorm scale ${fmt(g.shape)}`,
-        buffers: [g.binding, norm.binding],
-        uniforms: { count: g.size, maxNorm },
-        workgroups: linearGroups(g.size),
-      });
-    }
-    return norm;
-  });
+  return clipByGlobalNorm_(grads, maxNorm);
 }

@@ -3,10 +3,10 @@
 // float64 and uploaded once, so a seed gives the same weights on every adapter, and the
 // truncated normal is an exact rejection sampler (not a clamp).
 import type { Tensor } from '../tensor/tensor.js';
-import { rt } from '../tensor/device.js';
-import { fmt } from '../tensor/shape.js';
-import { erf64 } from '../shaders/pointwise.js';
+import { checkLive, fmt } from '../tensor/shape.js';
+import { erf64 } from '../tensor/reference/pointwise.js';
 import { fillInto } from '../tensor/ops/pointwise.js';
+import { uploadInto_ } from '../tensor/ops/movement.js';
 
 // mulberry32: small, fast, and good enough for weight initialisation.
 let state = 0x9e3779b9;
@@ -30,29 +30,20 @@ function gaussian(): number {
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
 }
 
-function live(op: string, t: Tensor): void {
-  if (t.disposed) throw new Error(`init.${op}: tensor of shape ${fmt(t.shape)} was disposed`);
-}
-
-function upload(t: Tensor, values: Float32Array): Tensor {
-  if (values.length) rt().write(t.buffer, values);
-  return t;
-}
-
 /** Fills `t` with U(lo, hi). */
 export function uniform_(t: Tensor, lo = 0, hi = 1): Tensor {
-  live('uniform_', t);
+  checkLive('init.uniform_', t);
   const v = new Float32Array(t.size);
   for (let i = 0; i < v.length; i++) v[i] = lo + (hi - lo) * next();
-  return upload(t, v);
+  return uploadInto_(t, v);
 }
 
 /** Fills `t` with N(mean, std²). */
 export function normal_(t: Tensor, mean = 0, std = 1): Tensor {
-  live('normal_', t);
+  checkLive('init.normal_', t);
   const v = new Float32Array(t.size);
   for (let i = 0; i < v.length; i++) v[i] = mean + std * gaussian();
-  return upload(t, v);
+  return uploadInto_(t, v);
 }
 
 export interface TruncNormalOptions {
@@ -70,7 +61,7 @@ export interface TruncNormalOptions {
  * `trunc_normal_(w, std=.02)` (bounds ±2 absolute) is `truncNormal_(w, {std: .02, a: -2, b: 2})`.
  */
 export function truncNormal_(t: Tensor, opts: TruncNormalOptions = {}): Tensor {
-  live('truncNormal_', t);
+  checkLive('init.truncNormal_', t);
   const mean = opts.mean ?? 0, std = opts.std ?? 1;
   const a = opts.a ?? mean - 2 * std, b = opts.b ?? mean + 2 * std;
   if (!(a < b) || !(std > 0)) throw new Error(`init.truncNormal_: need std > 0 and a < b, got std ${std}, [${a}, ${b}]`);
@@ -84,12 +75,12 @@ export function truncNormal_(t: Tensor, opts: TruncNormalOptions = {}): Tensor {
     do x = mean + std * gaussian(); while (x < a || x > b);
     v[i] = x;
   }
-  return upload(t, v);
+  return uploadInto_(t, v);
 }
 
 /** Fills `t` with `value` (on the GPU, no upload). */
 export function constant_(t: Tensor, value: number): Tensor {
-  live('constant_', t);
+  checkLive('init.constant_', t);
   return fillInto(t, value, `init.constant_ ${fmt(t.shape)}`);
 }
 

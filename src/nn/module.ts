@@ -7,8 +7,8 @@
 // property that is not a parameter (a cached mask, say) is never mistaken for one, and names
 // need not equal property names (arrays of blocks become `blocks.0`, `blocks.1`, … via ModuleList).
 import { Tensor } from '../tensor/tensor.js';
-import { rt } from '../tensor/device.js';
 import { fmt, sameShape } from '../tensor/shape.js';
+import { copyInto_ } from '../tensor/ops/movement.js';
 
 /** Anything with a one-tensor forward (what Sequential chains). */
 export interface Layer {
@@ -159,7 +159,7 @@ export class Module {
     }
     for (const [k, dst] of Object.entries(own)) {
       const src = dict[k];
-      if (src && src.buffer !== dst.buffer) rt().copy(src.buffer, 0, dst.buffer, 0, dst.size * 4);
+      if (src && src.buffer !== dst.buffer) copyInto_(dst, src);
     }
     return { missing, unexpected };
   }

@@ -1,11 +1,11 @@
 // Optimisers with PyTorch's update rules — SGD (momentum, Nesterov, coupled weight decay) and
-// AdamW (decoupled decay) — each update one fused in-place kernel per parameter; parameter
-// groups with their own lr scale and weight decay; state dicts that resume training exactly.
+// AdamW (decoupled decay) — each update one fused in-place op per parameter (src/tensor/ops/
+// optim.ts); parameter groups with their own lr scale and weight decay; state dicts that resume
+// training exactly.
 import { Tensor } from '../tensor/tensor.js';
-import { rt } from '../tensor/device.js';
 import { fmt, sameShape } from '../tensor/shape.js';
-import { linearGroups } from '../shaders/kernel.js';
-import { adamwKernel, sgdKernel } from '../shaders/optim.js';
+import { copyInto_ } from '../tensor/ops/movement.js';
+import { adamwUpdate_, sgdUpdate_ } from '../tensor/ops/optim.js';
 
 export { clipGradNorm } from './clip.js';
 export { cosineSchedule, type CosineScheduleOptions } from './schedule.js';
@@ -186,9 +186,8 @@ export abstract class Optimizer<O extends BaseOptions> {
       const p = params[Number(k)]!;
       const buffers: Record<string, Tensor> = {};
       for (const b of this.bufferNames) {
-        const src = s.buffers[b]!;
         const dst = Tensor.empty(p.shape).keep();
-        rt().copy(src.buffer, 0, dst.buffer, 0, p.size * 4);
+        copyInto_(dst, s.buffers[b]!);
         buffers[b] = dst;
       }
       this.state.set(p, { step: s.step, buffers });
@@ -234,13 +233,9 @@ export class SGD extends Optimizer<SGDOptions> {
 
   protected update(p: Tensor, g: Tensor, group: ParamGroup<SGDOptions>, st: ParamState): void {
     const buf = st.buffers.momentum_buffer;
-    const momentum = group.momentum !== 0 && buf !== undefined;
-    const flags = (group.nesterov ? 1 : 0) | (st.step === 1 ? 2 : 0);
-    rt().dispatch(sgdKernel(momentum), {
-      label: `sgd ${p.name} ${fmt(p.shape)}`,
-      buffers: momentum ? [p.binding, g.binding, buf.binding] : [p.binding, g.binding],
-      uniforms: { count: p.size, lr: group.lr, weightDecay: group.weightDecay, momentum: group.momentum, dampening: group.dampening, flags },
-      workgroups: linearGroups(p.size),
+    sgdUpdate_(p, g, group.momentum !== 0 && buf !== undefined ? buf : null, {
+      lr: group.lr, weightDecay: group.weightDecay, momentum: group.momentum, dampening: group.dampening,
+      nesterov: group.nesterov, firstStep: st.step === 1,
     });
   }
 }
@@ -273,16 +268,8 @@ export class AdamW extends Optimizer<AdamWOptions> {
   }
 
   protected update(p: Tensor, g: Tensor, group: ParamGroup<AdamWOptions>, st: ParamState): void {
-    const [b1, b2] = group.betas;
-    // Bias corrections in float64 on the host; the kernel gets the finished scalars.
-    const bc1 = 1 - b1 ** st.step;
-    const bc2 = 1 - b2 ** st.step;
-    rt().dispatch(adamwKernel(), {
-      label: `adamw ${p.name} ${fmt(p.shape)}`,
-      buffers: [p.binding, g.binding, st.buffers.exp_avg!.binding, st.buffers.exp_avg_sq!.binding],
-      uniforms: { count: p.size, decay: 1 - group.lr * group.weightDecay, beta1: b1, beta2: b2, stepSize: group.lr / bc1, sqrtBc2: Math.sqrt(bc2), eps: group.eps },
-      workgroups: linearGroups(p.size),
-    });
+    const [beta1, beta2] = group.betas;
+    adamwUpdate_(p, g, st.buffers.exp_avg!, st.buffers.exp_avg_sq!, { lr: group.lr, beta1, beta2, eps: group.eps, weightDecay: group.weightDecay, step: st.step });
   }
 }
 

@@ -1,6 +1,7 @@
-// Pointwise ops as one table: each entry holds the WGSL forward expression, the WGSL derivative
-// expressions, and a float64 JS reference used by the tests. Generators below turn the table
-// into kernels (flat for same-shape operands, strided for NumPy broadcasting).
+// Pointwise ops as one table: each entry holds the WGSL forward expression and the WGSL
+// derivative expressions (their float64 references are src/tensor/reference/pointwise.ts, keyed
+// by the same names). Generators below turn the table into kernels (flat for same-shape operands,
+// strided for NumPy broadcasting).
 import { MAX_RANK, SPECIAL_FLOATS_WGSL, linearMain, uniforms, type Kernel } from './kernel.js';
 
 // Numerically careful helpers shared by the expressions (and by kernels that fuse them, such as
@@ -44,8 +45,6 @@ export interface UnaryDef {
   wgsl: string;
   /** d(out)/d(x) times upstream `g`, in terms of `x`, `y` (the output) and `g`; absent = not differentiable. */
   dx?: string;
-  /** float64 reference. */
-  ref: (x: number) => number;
 }
 
 export interface BinaryDef {
@@ -54,92 +53,51 @@ export interface BinaryDef {
   /** Gradients times upstream `g`, in terms of `a`, `b`, `y`, `g`. */
   da?: string;
   db?: string;
-  ref: (a: number, b: number) => number;
 }
-
-const SQRT1_2 = Math.SQRT1_2;
-/** float64 erf (series for small |x|, continued fraction for the tail). */
-export function erf64(x: number): number {
-  const ax = Math.abs(x);
-  if (ax < 2.5) {
-    // Maclaurin series: converges fast here and keeps full relative precision near 0.
-    let term = ax, sum = ax;
-    for (let n = 1; n < 200; n++) {
-      term *= (-ax * ax) / n;
-      const add = term / (2 * n + 1);
-      sum += add;
-      if (Math.abs(add) < 1e-17 * Math.abs(sum)) break;
-    }
-    return Math.sign(x) * (2 / Math.sqrt(Math.PI)) * sum;
-  }
-  return Math.sign(x) * (1 - erfc64(ax));
-}
-/** float64 erfc for x >= 2.5 by Lentz's continued fraction. */
-export function erfc64(x: number): number {
-  if (x < 2.5) return 1 - erf64(x);
-  // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...))))
-  let f = x, C = x, D = 0;
-  for (let n = 1; n < 300; n++) {
-    const a = n / 2;
-    D = x + a * D;
-    D = D === 0 ? 1e-300 : D;
-    C = x + a / C;
-    C = C === 0 ? 1e-300 : C;
-    D = 1 / D;
-    const delta = C * D;
-    f *= delta;
-    if (Math.abs(delta - 1) < 1e-16) break;
-  }
-  return Math.exp(-x * x) / Math.sqrt(Math.PI) / f;
-}
-const normCdf64 = (x: number) => (x < 0 ? 0.5 * erfc64(-x * SQRT1_2) : 1 - 0.5 * erfc64(x * SQRT1_2));
 
 const UNARY_TABLE = {
-  identity: { wgsl: 'x', dx: 'g', ref: (x) => x },
-  neg: { wgsl: '-x', dx: '-g', ref: (x) => -x },
-  abs: { wgsl: 'abs(x)', dx: 'g * sign(x)', ref: Math.abs },
-  exp: { wgsl: 'exp(x)', dx: 'g * y', ref: Math.exp },
-  log: { wgsl: 'log(x)', dx: 'g / x', ref: Math.log },
-  sqrt: { wgsl: 'sqrt(x)', dx: 'g * 0.5 / y', ref: Math.sqrt },
-  rsqrt: { wgsl: 'inverseSqrt(x)', dx: '-0.5 * g * y * y * y', ref: (x) => 1 / Math.sqrt(x) },
-  square: { wgsl: 'x * x', dx: '2.0 * x * g', ref: (x) => x * x },
-  reciprocal: { wgsl: '1.0 / x', dx: '-g * y * y', ref: (x) => 1 / x },
-  tanh: { wgsl: 'safe_tanh(x)', dx: 'g * (1.0 - y * y)', ref: Math.tanh },
-  sigmoid: { wgsl: 'safe_sigmoid(x)', dx: 'g * y * (1.0 - y)', ref: (x) => 1 / (1 + Math.exp(-x)) },
-  relu: { wgsl: 'max(x, 0.0)', dx: 'select(0.0, g, x > 0.0)', ref: (x) => Math.max(x, 0) },
+  identity: { wgsl: 'x', dx: 'g' },
+  neg: { wgsl: '-x', dx: '-g' },
+  abs: { wgsl: 'abs(x)', dx: 'g * sign(x)' },
+  exp: { wgsl: 'exp(x)', dx: 'g * y' },
+  log: { wgsl: 'log(x)', dx: 'g / x' },
+  sqrt: { wgsl: 'sqrt(x)', dx: 'g * 0.5 / y' },
+  rsqrt: { wgsl: 'inverseSqrt(x)', dx: '-0.5 * g * y * y * y' },
+  square: { wgsl: 'x * x', dx: '2.0 * x * g' },
+  reciprocal: { wgsl: '1.0 / x', dx: '-g * y * y' },
+  tanh: { wgsl: 'safe_tanh(x)', dx: 'g * (1.0 - y * y)' },
+  sigmoid: { wgsl: 'safe_sigmoid(x)', dx: 'g * y * (1.0 - y)' },
+  relu: { wgsl: 'max(x, 0.0)', dx: 'select(0.0, g, x > 0.0)' },
   gelu: {
     wgsl: 'x * norm_cdf(x)',
     dx: 'g * (norm_cdf(x) + x * norm_pdf(x))',
-    ref: (x) => x * normCdf64(x),
   },
   geluTanh: {
     wgsl: '0.5 * x * (1.0 + safe_tanh(gelu_tanh_inner(x)))',
     dx: 'g * (0.5 * (1.0 + safe_tanh(gelu_tanh_inner(x))) + 0.5 * x * (1.0 - safe_tanh(gelu_tanh_inner(x)) * safe_tanh(gelu_tanh_inner(x))) * 0.79788456080286536 * (1.0 + 0.134145 * x * x))',
-    ref: (x) => 0.5 * x * (1 + Math.tanh(0.7978845608028654 * (x + 0.044715 * x ** 3))),
   },
 } satisfies Record<string, UnaryDef>;
 
 const BINARY_TABLE = {
-  add: { wgsl: 'a + b', da: 'g', db: 'g', ref: (a, b) => a + b },
-  sub: { wgsl: 'a - b', da: 'g', db: '-g', ref: (a, b) => a - b },
-  mul: { wgsl: 'a * b', da: 'g * b', db: 'g * a', ref: (a, b) => a * b },
-  div: { wgsl: 'a / b', da: 'g / b', db: '-g * a / (b * b)', ref: (a, b) => a / b },
+  add: { wgsl: 'a + b', da: 'g', db: 'g' },
+  sub: { wgsl: 'a - b', da: 'g', db: '-g' },
+  mul: { wgsl: 'a * b', da: 'g * b', db: 'g * a' },
+  div: { wgsl: 'a / b', da: 'g / b', db: '-g * a / (b * b)' },
   pow: {
     wgsl: 'signed_pow(a, b)',
     da: 'select(g * b * signed_pow(a, b - 1.0), 0.0, b == 0.0)',
     db: 'select(0.0, g * y * log(a), a > 0.0)',
-    ref: (a, b) => Math.pow(a, b),
   },
   // Ties send the gradient to `a`, like PyTorch's maximum/minimum send it half-half; ours is simpler
   // and still a valid subgradient.
-  maximum: { wgsl: 'max(a, b)', da: 'select(0.0, g, a >= b)', db: 'select(0.0, g, a < b)', ref: Math.max },
-  minimum: { wgsl: 'min(a, b)', da: 'select(0.0, g, a <= b)', db: 'select(0.0, g, a > b)', ref: Math.min },
-  eq: { wgsl: 'select(0.0, 1.0, a == b)', ref: (a, b) => +(a === b) },
-  ne: { wgsl: 'select(0.0, 1.0, a != b)', ref: (a, b) => +(a !== b) },
-  lt: { wgsl: 'select(0.0, 1.0, a < b)', ref: (a, b) => +(a < b) },
-  le: { wgsl: 'select(0.0, 1.0, a <= b)', ref: (a, b) => +(a <= b) },
-  gt: { wgsl: 'select(0.0, 1.0, a > b)', ref: (a, b) => +(a > b) },
-  ge: { wgsl: 'select(0.0, 1.0, a >= b)', ref: (a, b) => +(a >= b) },
+  maximum: { wgsl: 'max(a, b)', da: 'select(0.0, g, a >= b)', db: 'select(0.0, g, a < b)' },
+  minimum: { wgsl: 'min(a, b)', da: 'select(0.0, g, a <= b)', db: 'select(0.0, g, a > b)' },
+  eq: { wgsl: 'select(0.0, 1.0, a == b)' },
+  ne: { wgsl: 'select(0.0, 1.0, a != b)' },
+  lt: { wgsl: 'select(0.0, 1.0, a < b)' },
+  le: { wgsl: 'select(0.0, 1.0, a <= b)' },
+  gt: { wgsl: 'select(0.0, 1.0, a > b)' },
+  ge: { wgsl: 'select(0.0, 1.0, a >= b)' },
 } satisfies Record<string, BinaryDef>;
 
 /** Names of the unary and binary ops, from the tables: adding an entry adds the name. */

@@ -1,8 +1,9 @@
 // Shape and data-movement ops: reshape/flatten/squeeze/unsqueeze (views, no copy), permute,
-// transpose, expand, slice (with step), flip, pad, concat, stack, split — each with its backward.
+// transpose, expand, slice (with step), flip, pad, concat, stack, split — each with its backward;
+// and the in-place copies into an existing tensor (from another tensor, from the host).
 import { Tensor } from '../tensor.js';
 import { rt } from '../device.js';
-import { ShapeError, broadcastShapes, fmt, inferReshape, normAxes, normAxis, sameShape, stridesOf } from '../shape.js';
+import { ShapeError, broadcastShapes, checkLive, fmt, inferReshape, normAxes, normAxis, sameShape, stridesOf } from '../shape.js';
 import { record } from '../../autograd/tape.js';
 import { MAX_RANK, linearGroups, type UniformValues } from '../../shaders/kernel.js';
 import { gatherKernel, scatterKernel, type MoveUniforms } from '../../shaders/movement.js';
@@ -254,4 +255,20 @@ export function split(x: Tensor, sizesOrSections: number | readonly number[], ax
     at += s;
   }
   return out;
+}
+
+/** Overwrites `dst` with the values of `src` (same number of elements; no autograd). */
+export function copyInto_(dst: Tensor, src: Tensor): Tensor {
+  checkLive('copyInto_', dst, src);
+  if (src.size !== dst.size) throw new ShapeError('copyInto_', `cannot copy ${fmt(src.shape)} into ${fmt(dst.shape)}`);
+  rt().copy(src.buffer, 0, dst.buffer, 0, dst.size * 4);
+  return dst;
+}
+
+/** Overwrites `dst` with host values (as many as it has elements; no autograd). */
+export function uploadInto_(dst: Tensor, values: Float32Array): Tensor {
+  checkLive('uploadInto_', dst);
+  if (values.length !== dst.size) throw new ShapeError('uploadInto_', `${values.length} values for a tensor of shape ${fmt(dst.shape)}`);
+  if (values.length) rt().write(dst.buffer, values);
+  return dst;
 }

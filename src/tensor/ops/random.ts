@@ -7,7 +7,7 @@ import { rt } from '../device.js';
 import { checkShape, fmt, type Shape } from '../shape.js';
 import { record } from '../../autograd/tape.js';
 import { linearGroups } from '../../shaders/kernel.js';
-import { LANES, RANDOM_WG, dropoutKernel, randomKernel, split64, type Distribution } from '../../shaders/random.js';
+import { LANES, RANDOM_WG, dropoutKernel, randomKernel, type Distribution } from '../../shaders/random.js';
 import { reshape } from './movement.js';
 
 /** PyTorch's default CPU seed, so an unseeded program is still reproducible. */
@@ -50,6 +50,11 @@ function nextStream(op: string, seed: number | undefined): [number, number] {
     return [seed, 0];
   }
   return [state.seed, state.offset++];
+}
+
+/** A non-negative integer below 2^53 as [low 32 bits, high 32 bits]. */
+function split64(v: number): [number, number] {
+  return [v % 2 ** 32 >>> 0, Math.floor(v / 2 ** 32) >>> 0];
 }
 
 /** The uniforms that select `count` values of the stream (seed, offset). */

@@ -1,6 +1,35 @@
 // float64 CPU reference arrays: the independent implementation every GPU op is tested against.
-// Deliberately plain (index loops, no tricks) so each reference is easy to check by eye.
-import { broadcastShapes, numel, stridesOf, type Shape } from '../shape.js';
+// Deliberately plain (index loops, no tricks) so each reference is easy to check by eye, and
+// standing alone: no reference imports the engine, so an engine bug cannot hide in both.
+
+export type Shape = readonly number[];
+
+export function numel(shape: Shape): number {
+  return shape.reduce((p, d) => p * d, 1);
+}
+
+/** Row-major strides in elements. */
+export function stridesOf(shape: Shape): number[] {
+  const st = new Array<number>(shape.length);
+  let acc = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    st[d] = acc;
+    acc *= shape[d]!;
+  }
+  return st;
+}
+
+/** NumPy's broadcast of two shapes (throws if they do not broadcast). */
+export function broadcastShapes(a: Shape, b: Shape): number[] {
+  const n = Math.max(a.length, b.length);
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1, y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) throw new Error(`reference: shapes [${a}] and [${b}] do not broadcast`);
+    out[i] = x === 1 ? y : x;
+  }
+  return out;
+}
 
 export interface Arr {
   shape: number[];
@@ -49,7 +78,7 @@ export function map(a: Arr, f: (x: number) => number): Arr {
 }
 
 export function zip(a: Arr, b: Arr, f: (x: number, y: number) => number): Arr {
-  const shape = broadcastShapes('reference', a.shape, b.shape);
+  const shape = broadcastShapes(a.shape, b.shape);
   const out = arr(shape);
   for (let i = 0; i < out.data.length; i++) {
     const idx = unravel(i, shape);
@@ -58,45 +87,3 @@ export function zip(a: Arr, b: Arr, f: (x: number, y: number) => number): Arr {
   return out;
 }
 
-/** Reduces over `axes` with a function of the list of values. */
-export function reduceAxes(a: Arr, axes: readonly number[], f: (xs: number[]) => number, keepdim = false): Arr {
-  const outShape = a.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-  const groups = new Map<number, number[]>();
-  for (let i = 0; i < a.data.length; i++) {
-    const idx = unravel(i, a.shape).map((v, d) => (axes.includes(d) ? 0 : v));
-    const k = ravel(idx, outShape);
-    let g = groups.get(k);
-    if (!g) groups.set(k, (g = []));
-    g.push(a.data[i]!);
-  }
-  const out = arr(keepdim ? outShape : a.shape.filter((_, i) => !axes.includes(i)));
-  for (let k = 0; k < out.data.length; k++) out.data[k] = f(groups.get(k) ?? []);
-  return out;
-}
-
-export function permute(a: Arr, perm: readonly number[]): Arr {
-  const shape = perm.map((p) => a.shape[p]!);
-  const out = arr(shape);
-  for (let i = 0; i < out.data.length; i++) {
-    const idx = unravel(i, shape);
-    const src = new Array<number>(a.shape.length);
-    perm.forEach((p, d) => (src[p] = idx[d]!));
-    out.data[i] = a.data[ravel(src, a.shape)]!;
-  }
-  return out;
-}
-
-export const sum = (xs: number[]) => xs.reduce((p, x) => p + x, 0);
-export const mean = (xs: number[]) => sum(xs) / xs.length;
-export const max = (xs: number[]) => xs.reduce((p, x) => Math.max(p, x), -Infinity);
-export const min = (xs: number[]) => xs.reduce((p, x) => Math.min(p, x), Infinity);
-export const logsumexp = (xs: number[]) => {
-  const m = max(xs);
-  return m + Math.log(sum(xs.map((x) => Math.exp(x - m))));
-};
-export const variance = (correction: number) => (xs: number[]) => {
-  const mu = mean(xs);
-  return sum(xs.map((x) => (x - mu) ** 2)) / (xs.length - correction);
-};
-export const argmax = (xs: number[]) => xs.indexOf(max(xs));
-export const argmin = (xs: number[]) => xs.indexOf(min(xs));

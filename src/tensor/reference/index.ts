@@ -1,10 +1,15 @@
-// float64 CPU references for every op family (used by the tests; small and readable, not fast).
+// float64 CPU references for every op family (used by the tests and the benchmarks' checks;
+// small and readable, not fast), one file per family, named as in src/shaders and src/tensor/ops.
 export * from './array.js';
-export { UNARY as unaryTable, BINARY as binaryTable, erf64, erfc64 } from '../../shaders/pointwise.js';
-export * from './attention.js';
-export * from './matmul.js';
+export * from './pointwise.js';
+export * from './reduce.js';
+export * from './movement.js';
 export * as gatherRef from './gather.js';
-export { philox4x32, randomBits, randomRef } from '../../shaders/random.js';
-export * from './optim.js';
+export * from './matmul.js';
+export * from './attention.js';
 export * as imageRef from './image.js';
-export * from './nn.js';
+export * from './softmax.js';
+export * from './layernorm.js';
+export * from './loss.js';
+export * from './random.js';
+export * from './optim.js';

@@ -1,8 +1,7 @@
 // float64 reference for matmul: torch.matmul semantics (1-D operands, broadcast batch dims),
 // optional transposes of the last two axes, bias over the last axis and a fused activation.
-import { broadcastShapes, numel, stridesOf } from '../shape.js';
-import { UNARY } from '../../shaders/pointwise.js';
-import { arr, unravel, type Arr } from './array.js';
+import { arr, broadcastShapes, numel, stridesOf, unravel, type Arr } from './array.js';
+import { unaryRef } from './pointwise.js';
 
 export interface MatmulRefOptions {
   transA?: boolean;
@@ -30,10 +29,10 @@ export function matmulRef(a0: Arr, b0: Arr, opts: MatmulRefOptions = {}): Arr {
   const M = a.shape[ra - (ta ? 1 : 2)]!, K = a.shape[ra - (ta ? 2 : 1)]!;
   const N = b.shape[rb - (tb ? 2 : 1)]!;
   if (b.shape[rb - (tb ? 1 : 2)] !== K) throw new Error(`matmulRef: inner dimensions differ`);
-  const batchShape = broadcastShapes('matmulRef', a.shape.slice(0, -2), b.shape.slice(0, -2));
+  const batchShape = broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const readA = reader(a, batchShape.length + 2, ta), readB = reader(b, batchShape.length + 2, tb);
   const nb = numel(batchShape);
-  const act = UNARY[opts.activation && opts.activation !== 'none' ? opts.activation : 'identity']!.ref;
+  const act = unaryRef[opts.activation && opts.activation !== 'none' ? opts.activation : 'identity'];
   const out = arr([...batchShape, M, N]);
   for (let z = 0; z < nb; z++) {
     const bi = unravel(z, batchShape);
