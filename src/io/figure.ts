@@ -265,17 +265,25 @@ export function sharpForFigures(): Promise<SharpFactory | null> {
  * returns the one used.
  */
 export async function saveFigure(path: string, width: number, height: number | ((measure: Painter) => number), draw: (p: Painter) => void, opts: { backend?: FigureBackend } = {}): Promise<FigureBackend> {
+  const heightFor = (measure: Painter) => (typeof height === 'number' ? height : Math.ceil(height(measure)));
   const sharp = opts.backend === 'raster' ? null : await sharpForFigures();
   if (opts.backend === 'svg' && !sharp) throw new Error('saveFigure: SVG figures need sharp with a font it can draw text with');
-  const h = typeof height === 'number' ? height : Math.ceil(height(sharp ? new SvgPainter(width, 1) : new RasterPainter(width, 1)));
   if (sharp) {
-    const p = new SvgPainter(width, h);
+    const p = new SvgPainter(width, heightFor(new SvgPainter(width, 1)));
     draw(p);
-    const png = await sharp(new TextEncoder().encode(p.svg())).removeAlpha().png({ compressionLevel: 9, adaptiveFiltering: true }).toBuffer();
-    await writeAtomic(path, png);
-    return 'svg';
+    let png: Uint8Array | null = null;
+    try {
+      png = await sharp(new TextEncoder().encode(p.svg())).removeAlpha().png({ compressionLevel: 9, adaptiveFiltering: true }).toBuffer();
+    } catch (e) {
+      // A picture is not worth a training run: should librsvg fail, the bitmap font draws it.
+      if (opts.backend === 'svg') throw e;
+    }
+    if (png) {
+      await writeAtomic(path, png);
+      return 'svg';
+    }
   }
-  const p = new RasterPainter(width, h);
+  const p = new RasterPainter(width, heightFor(new RasterPainter(width, 1)));
   draw(p);
   await savePNG(path, p.raster);
   return 'raster';
