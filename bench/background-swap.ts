@@ -9,6 +9,7 @@ import { init } from '../src/tensor/device.js';
 import { tensor, tidy, type Tensor } from '../src/tensor/tensor.js';
 import { noGrad } from '../src/autograd/tape.js';
 import { readCheckpoint } from '../src/vit/checkpoint.js';
+import { normalizeImage } from '../src/vit/predict.js';
 import type { IFAM } from '../src/vit/ifam.js';
 import type { VisionTransformer } from '../src/vit/vit.js';
 import { fashionBenchmark, loadFashionMnist, renderFashion } from '../src/data/fashion.js';
@@ -23,17 +24,11 @@ if (!path || path.startsWith('--')) {
 }
 const count = Number(argv.includes('--images') ? argv[argv.indexOf('--images') + 1] : 400);
 await init();
-const ck = readCheckpoint(readFileSync(path));
+const ck = readCheckpoint(readFileSync(path), { where: path });
 const S = ck.spec.vit.imageSize;
 const classes = ck.classNames as ['sneaker', 'ankle-boot'];
 const ds = fashionBenchmark({ split: 'test', source: await loadFashionMnist(), size: count, imageSize: S, classes });
-const norm = ck.normalize;
-const normalise = (img: Float32Array) => {
-  if (!norm) return img;
-  const out = new Float32Array(img.length), plane = S * S;
-  for (let c = 0; c < 3; c++) for (let i = 0; i < plane; i++) out[c * plane + i] = (img[c * plane + i]! - norm.mean[c]!) / norm.std[c]!;
-  return out;
-};
+const normalise = (img: Float32Array) => normalizeImage(img, ck.normalize);
 ck.model.eval();
 const isIfam = ck.spec.method === 'ifam';
 // The swapped backgrounds come from their own stream, so every model sees the same counterfactuals.

@@ -4,7 +4,7 @@ import { init, tensor, tidy, sync, startProfile, stopProfile, adapterInfo } from
 import { syntheticDataset } from '../src/data/synthetic.js';
 import { AdamW } from '../src/nn/optim.js';
 import { vitConfig, type PresetName } from '../src/vit/config.js';
-import { batchLoss, buildModel, type Method } from '../src/train/methods.js';
+import { batchLoss, buildModel, type Method } from '../src/vit/methods.js';
 import { DEFAULT_PART_LOSS_WEIGHTS } from '../src/vit/part_losses.js';
 import { DEFAULT_RELEVANCE_WEIGHTS } from '../src/vit/relevance.js';
 

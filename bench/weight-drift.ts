@@ -9,7 +9,7 @@ import { init } from '../src/tensor/device.js';
 import { manualSeed } from '../src/tensor/ops/random.js';
 import { manualSeed as initSeed } from '../src/nn/init.js';
 import { loadSafetensorsFile } from '../src/io/safetensors.js';
-import { buildModel, type ModelSpec } from '../src/train/methods.js';
+import { buildModel, type ModelSpec } from '../src/vit/methods.js';
 
 const dir = process.argv[2];
 if (!dir || dir.startsWith('--')) {

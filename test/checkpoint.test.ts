@@ -1,9 +1,10 @@
 // vit.readCheckpoint / fetchCheckpoint: a train.js-style checkpoint (spec, normalisation and class
 // names in the metadata, optimiser state alongside) rebuilds the same model from bytes, a Blob or a
-// fetch Response, reports progress, and files that are not webfam checkpoints fail clearly.
+// fetch Response, reports progress, and files that are not webfam checkpoints fail clearly;
+// writeCheckpoint and stripCheckpoint write the same format.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { noGrad, saveSafetensors, tensor, vit, type Tensor } from '../src/index.js';
+import { decodeSafetensors, noGrad, optim, saveSafetensors, tensor, tidy, vit, type Tensor } from '../src/index.js';
 import { setup, rng, randArray } from './harness.js';
 
 test.before(setup);
@@ -54,17 +55,45 @@ test('fetchCheckpoint reads a Blob (a picked file) and a Response, reporting pro
   assert.equal([...(await noGrad(() => (fromResponse.model as vit.VisionTransformer).forward(x).logits!).data())], [...want]);
 });
 
+test('writeCheckpoint keeps the optimiser state for resuming; stripCheckpoint keeps only what a page reads', async () => {
+  const spec: vit.ModelSpec = { method: 'baseline', preset: 'custom', vit: cfg, numClasses: 2 };
+  const model = new vit.VisionTransformer({ ...cfg, numClasses: 2 });
+  const opt = new optim.AdamW(model.parameters(), { lr: 1e-3 });
+  tidy(() => {
+    model.forward(image()).logits!.sum().backward();
+    opt.step();
+  });
+  const bytes = await vit.writeCheckpoint(model, { spec, normalize: null, classNames: ['a', 'b'], optimizer: opt, metadata: { 'webfam.progress': '{}' } });
+  const written = decodeSafetensors(bytes);
+  assert.ok(Object.keys(written.tensors).some((k) => k.startsWith(vit.OPTIMIZER_PREFIX)), 'optimiser state written');
+  assert.is(written.metadata['webfam.progress'], '{}');
+  const header = vit.checkCheckpoint(written);
+  assert.equal(header.spec, spec);
+  assert.equal(header.classNames, ['a', 'b']);
+  const stripped = decodeSafetensors(vit.stripCheckpoint(bytes));
+  assert.equal(Object.keys(stripped.tensors).sort(), Object.keys(model.stateDict()).sort());
+  assert.equal(Object.keys(stripped.metadata).sort(), ['webfam.classes', 'webfam.normalize', 'webfam.spec']);
+  const ck = vit.readCheckpoint(bytes);
+  const x = image();
+  model.eval();
+  assert.equal([...(await noGrad(() => (ck.model as vit.VisionTransformer).forward(x).logits!).data())], [...(await noGrad(() => model.forward(x).logits!).data())]);
+  opt.dispose();
+});
+
 test('files that are not webfam checkpoints fail with a clear message', async () => {
   const model = new vit.VisionTransformer({ ...cfg, numClasses: 2 });
   const plain = await saveSafetensors(model.stateDict());
   assert.throws(() => vit.readCheckpoint(plain), /not a webfam checkpoint \(no "webfam.spec" metadata\)/);
   const bad = await saveSafetensors(model.stateDict(), { 'webfam.spec': '{"method":"nope"}' });
-  assert.throws(() => vit.readCheckpoint(bad), /"webfam.spec" is malformed/);
+  assert.throws(() => vit.readCheckpoint(bad), /checkpoint: "webfam\.spec"\.method must be one of baseline, ifam, robustvit, got "nope"/);
   const broken = await saveSafetensors(model.stateDict(), { 'webfam.spec': '{not json' });
   assert.throws(() => vit.readCheckpoint(broken), /"webfam.spec" is not valid JSON/);
   const spec: vit.ModelSpec = { method: 'baseline', preset: 'custom', vit: { ...cfg, depth: 3 }, numClasses: 2 };
   const mismatched = await checkpointBytes(spec, model);
-  assert.throws(() => vit.readCheckpoint(mismatched), /loadStateDict.*missing key blocks\.2/s);
+  // Checked against the file's header before any weight is uploaded.
+  assert.throws(() => vit.readCheckpoint(mismatched), /describes a baseline model with [\d,]+ weights \(width 32, depth 3, 2 classes\), but the file holds [\d,]+/);
+  const badNormalize = await saveSafetensors(model.stateDict(), { ...vit.checkpointMetadata({ ...spec, vit: cfg }, null, ['a', 'b']), 'webfam.normalize': '{"mean":[0.5],"std":[1]}' });
+  assert.throws(() => vit.readCheckpoint(badNormalize, { where: 'demo.safetensors' }), /demo\.safetensors: metadata "webfam\.normalize" is malformed/);
 });
 
 test.run();

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeSafetensors, encodeSafetensors, noGrad, saveSafetensors, tensor, tidy, vit, type HostTensor, type Tensor } from '../src/index.js';
-import { batchLoss, type LossWeights, type ModelSpec } from '../src/train/methods.js';
+import { batchLoss, type LossWeights, type ModelSpec } from '../src/vit/methods.js';
 import { DEFAULT_RELEVANCE_WEIGHTS } from '../src/vit/relevance.js';
 import type { Module } from '../src/nn/module.js';
 import { setup, rng } from './harness.js';

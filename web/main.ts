@@ -1,8 +1,8 @@
 // The demo page: pick a checkpoint and an image, see the prediction with iFAM's hard mask and part
 // maps (or a baseline's relevance map), switch parts off, and train a tiny model in the page.
 // `window.webfamDemo` exposes the page's state for the browser tests.
-import { data, init } from '../src/index.js';
-import { describe, loadCheckpoint, partCount, predict, type Checkpoint, type Prediction } from './model.js';
+import { data, init, vit } from '../src/index.js';
+import { describe, loadCheckpoint, partCount, type Checkpoint, type Prediction } from './model.js';
 import { BenchmarkSamples, decodeImageFile, fetchDemoObjects, toModelInput, type ModelImage } from './images.js';
 import { cssColour, displayImage, drawCurves, maskPicture, partColour, partMapPicture, partShares, partsPicture, putRaster, relevancePicture, type Curves } from './draw.js';
 import { trainTiny, type TrainMethod } from './train.js';
@@ -200,7 +200,7 @@ async function refresh(): Promise<void> {
       if (!ck || !image) return;
       setStatus('busy');
       try {
-        const p = await predict(ck, image.chw, [...state.disabled]);
+        const p = await vit.predict(ck, image.chw, { disabledParts: [...state.disabled] });
         state.prediction = p;
         render(ck, image, p);
         state.predictions++;

@@ -1,8 +1,9 @@
 // Training a tiny model in the page on the demo's share of the benchmark (512 training and 64
-// validation objects, composed exactly as `node train.js` composes them): the same losses as `node train.js`
-// (iFAM without the equivariance term, to keep steps short), AdamW with a cosine schedule, and a
-// balanced validation set evaluated as training goes, reported through callbacks for the plot.
-import { crossEntropy, data, noGrad, optim, tensor, tidy, vit, type Tensor } from '../src/index.js';
+// validation objects, composed exactly as `node train.js` composes them): the library's models,
+// losses and evaluation, as `node train.js` uses them (iFAM without the equivariance term, to keep
+// steps short), AdamW with a cosine schedule, and a balanced validation set evaluated as training
+// goes, reported through callbacks for the plot.
+import { data, optim, tensor, tidy, vit } from '../src/index.js';
 import type { Checkpoint } from './model.js';
 
 export type TrainMethod = 'baseline' | 'ifam';
@@ -32,55 +33,32 @@ const NORMALIZE = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } as const;
 const IMAGE_SIZE = 32;
 const VAL_SIZE = 64;
 
-function buildTinyModel(method: TrainMethod): { spec: vit.ModelSpec; model: vit.IFAM | vit.VisionTransformer } {
+/**
+ * train.js's from-scratch loss weights (total variation at 0.2, as boundaries on a small patch
+ * grid cost far more per patch than on the authors' 37×37 one), without the equivariance term.
+ */
+const LOSS_WEIGHTS: vit.LossWeights = {
+  labelSmoothing: 0.1, stage1: 1, stage2: 1,
+  parts: { ...vit.DEFAULT_PART_LOSS_WEIGHTS, totalVariation: 0.2, equivariance: 0 },
+  relevance: vit.DEFAULT_RELEVANCE_WEIGHTS,
+};
+
+function tinySpec(method: TrainMethod): vit.ModelSpec {
   const cfg = vit.vitConfig('webfam_test', { imageSize: IMAGE_SIZE });
-  if (method === 'ifam') {
-    const ifam = { parts: 3, tau: 1, partDropout: 0.3, jointGrad: true };
-    return { spec: { method, preset: 'webfam_test', vit: cfg, numClasses: 2, ifam }, model: new vit.IFAM(cfg, { ...ifam, numClasses: 2 }) };
-  }
-  return { spec: { method, preset: 'webfam_test', vit: cfg, numClasses: 2 }, model: new vit.VisionTransformer({ ...cfg, numClasses: 2 }) };
+  return { method, preset: 'webfam_test', vit: cfg, numClasses: 2, ...(method === 'ifam' ? { ifam: { parts: 3, tau: 1, partDropout: 0.3, jointGrad: true } } : {}) };
 }
 
-function batchLoss(method: TrainMethod, model: vit.IFAM | vit.VisionTransformer, x: Tensor, labels: Int32Array): Tensor {
-  if (method === 'baseline') return crossEntropy((model as vit.VisionTransformer).forward(x).logits!, labels, { labelSmoothing: 0.1 });
-  const out = (model as vit.IFAM).forward(x);
-  const maps = out.stage1.maps;
-  // train.js's from-scratch weights: total variation at 0.2, as boundaries on a small patch grid
-  // cost far more per patch than on the authors' 37×37 one.
-  const w = { ...vit.DEFAULT_PART_LOSS_WEIGHTS, totalVariation: 0.2 };
-  return crossEntropy(out.logits, labels, { labelSmoothing: 0.1 })
-    .add(crossEntropy(out.stage1.logits, labels, { labelSmoothing: 0.1 }))
-    .add(vit.presenceLoss(maps).mul(w.presence))
-    .add(vit.orthogonalityLoss(out.stage1.parts).mul(w.orthogonality))
-    .add(vit.totalVariationLoss(maps).mul(w.totalVariation))
-    .add(vit.backgroundPresenceLoss(maps).mul(w.backgroundPresence))
-    .add(vit.entropyLoss(maps).mul(w.entropy));
-}
-
-/** Average and worst-group accuracy on the balanced validation images. */
-async function evaluate(method: TrainMethod, model: vit.IFAM | vit.VisionTransformer, val: data.FashionBenchmark): Promise<{ accuracy: number; worstGroup: number }> {
-  model.eval();
-  const b = val.batch(Array.from({ length: val.length }, (_, i) => i), NORMALIZE);
-  const logits = tidy(() => noGrad(() => {
-    const x = tensor(b.images, { shape: [b.size, 3, IMAGE_SIZE, IMAGE_SIZE] });
-    return method === 'ifam' ? (model as vit.IFAM).forward(x, { noise: false }).logits : (model as vit.VisionTransformer).forward(x).logits!;
-  }));
-  const v = await logits.data();
-  logits.dispose();
+/** Average and worst-group accuracy on the balanced validation images; the model goes back to training. */
+async function validate(method: TrainMethod, model: vit.IFAM | vit.VisionTransformer, val: data.FashionBenchmark): Promise<{ accuracy: number; worstGroup: number }> {
+  const r = await vit.evaluate(method, model, val, { batchSize: val.length, normalize: NORMALIZE });
   model.train();
-  const right = new Array<number>(val.groupNames.length).fill(0), seen = right.slice();
-  for (let i = 0; i < b.size; i++) {
-    const pred = v[2 * i + 1]! > v[2 * i]! ? 1 : 0;
-    seen[b.groups[i]!]!++;
-    if (pred === b.labels[i]) right[b.groups[i]!]!++;
-  }
-  const accs = right.map((r, g) => r / Math.max(1, seen[g]!));
-  return { accuracy: right.reduce((a, c) => a + c, 0) / b.size, worstGroup: Math.min(...accs) };
+  return { accuracy: r.avg_acc, worstGroup: r.worst_group_acc };
 }
 
 /** Trains a fresh tiny model; resolves with it as a checkpoint the page can classify with. */
 export async function trainTiny(cfg: TrainConfig, cb: TrainCallbacks, objects: { train: data.SampleObjects; val: data.SampleObjects }): Promise<Checkpoint> {
-  const { spec, model } = buildTinyModel(cfg.method);
+  const spec = tinySpec(cfg.method);
+  const model = vit.buildModel(spec);
   const available = objects.train.inSampleOrder.count;
   const size = Math.min(available, Math.max(cfg.batchSize, cfg.steps * cfg.batchSize));
   if (size < cfg.batchSize) throw new Error(`a batch of ${cfg.batchSize} needs that many images; the page has ${available}`);
@@ -93,13 +71,13 @@ export async function trainTiny(cfg: TrainConfig, cb: TrainCallbacks, objects: {
   model.train();
   let step = 0;
   try {
-    cb.onEval({ step: 0, ...(await evaluate(cfg.method, model, val)) });
+    cb.onEval({ step: 0, ...(await validate(cfg.method, model, val)) });
     for (let epoch = 0; step < cfg.steps; epoch++) {
       for await (const b of loader.epoch(epoch)) {
         opt.setLr(schedule(step));
         const loss = tidy(() => {
           const x = tensor(b.images, { shape: [b.size, 3, IMAGE_SIZE, IMAGE_SIZE] });
-          const l = batchLoss(cfg.method, model, x, b.labels);
+          const l = vit.batchLoss(cfg.method, model, { x, labels: b.labels, masks: null }, LOSS_WEIGHTS, 0, step).total;
           l.backward();
           optim.clipGradNorm(model.parameters(), 2);
           opt.step();
@@ -112,7 +90,7 @@ export async function trainTiny(cfg: TrainConfig, cb: TrainCallbacks, objects: {
         cb.onStep(step, value);
         if (!Number.isFinite(value)) throw new Error(`the loss became ${value} at step ${step}; try a lower learning rate`);
         const stop = cb.shouldStop();
-        if (step % evalEvery === 0 || step === cfg.steps || stop) cb.onEval({ step, ...(await evaluate(cfg.method, model, val)) });
+        if (step % evalEvery === 0 || step === cfg.steps || stop) cb.onEval({ step, ...(await validate(cfg.method, model, val)) });
         if (stop || step >= cfg.steps) break;
       }
       if (cb.shouldStop()) break;

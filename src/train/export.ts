@@ -9,12 +9,9 @@ import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { writeFileAtomic, encodeSafetensors, parseSafetensorsHeader, readSafetensorsFile, type HostTensor } from '../io/safetensors.js';
 import { readRegularFile } from '../io/files.js';
-import { readCheckpoint, type Checkpoint } from '../vit/checkpoint.js';
-import { checkpointBytes, exportCheckpoint, importExport, ExportError, type ExportFiles } from '../vit/export.js';
+import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../vit/checkpoint.js';
+import { exportCheckpoint, importExport, ExportError, type ExportFiles } from '../vit/export.js';
 import type { ImageDataset } from '../data/dataset.js';
-import type { Tensor } from '../tensor/tensor.js';
-import type { Module } from '../nn/module.js';
-import type { ModelSpec } from './methods.js';
 import { FLAGS, UsageError, type FlagName, type ParsedArgs } from './args.js';
 
 /** An export's or a run's config.json is a few KB; anything this large is not one. */
@@ -77,11 +74,11 @@ export async function readExportDir(dir: string): Promise<Checkpoint> {
   }
 }
 
-/** readExportDir in the shape train.js's loadCheckpoint returns (no raw tensors to hand back). */
-export async function loadExportAsCheckpoint(dir: string): Promise<{ spec: ModelSpec; model: Module; metadata: Record<string, string>; tensors: Record<string, Tensor> }> {
+/** readExportDir, saying what it read (for --eval DIR and --init DIR). */
+export async function loadExportAsCheckpoint(dir: string): Promise<Checkpoint> {
   const ck = await readExportDir(dir);
   log(`read the export ${dir} (${ck.spec.method}, ${ck.spec.vit.depth} blocks of width ${ck.spec.vit.embedDim})`);
-  return { spec: ck.spec, model: ck.model, metadata: ck.metadata, tensors: {} };
+  return ck;
 }
 
 /** The run's loss settings when its config.json sits next to the checkpoint, else train.js's defaults. */
@@ -139,7 +136,7 @@ export async function exportCommand(args: ParsedArgs, openData: OpenData): Promi
   if (!existsSync(source)) throw new UsageError(`--export: ${source} does not exist`);
   if (isExportDir(source)) throw new UsageError(`--export takes a checkpoint file; ${source} is a directory (already an export?)`);
   const dir = args.to ?? join(dirname(source), 'pytorch');
-  const ck = readCheckpoint(await readSafetensorsFile(source));
+  const ck = readCheckpoint(await readSafetensorsFile(source), { where: source, plainWeightsHint: 'for plain timm weights use --weights' });
   try {
     const exp = await exportCheckpoint(ck, await trainingSettings(source));
     if (args['with-data']) {
@@ -175,7 +172,7 @@ export async function importCommand(args: ParsedArgs): Promise<number> {
   const ck = await readExportDir(dir);
   try {
     await mkdir(dirname(target), { recursive: true });
-    await writeFileAtomic(target, await checkpointBytes(ck, { 'webfam.imported': dir }));
+    await writeFileAtomic(target, await writeCheckpoint(ck.model, { spec: ck.spec, normalize: ck.normalize, classNames: ck.classNames, metadata: { 'webfam.imported': dir } }));
     process.stdout.write(`imported ${dir} (${ck.spec.method}) as ${target}; evaluate it with: node train.js --eval ${target}\n`);
     return 0;
   } finally {

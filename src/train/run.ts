@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { init, type AdapterDescription } from '../tensor/device.js';
 import { Tensor, tensor, tidy } from '../tensor/tensor.js';
 import { getRngState, manualSeed, setRngState, type RngState } from '../tensor/ops/random.js';
-import { AdamW, stateFromTensors, stateToTensors } from '../nn/optim.js';
+import { AdamW, stateFromTensors } from '../nn/optim.js';
 import { clipGradNorm } from '../nn/clip.js';
 import { cosineSchedule } from '../nn/schedule.js';
 import { manualSeed as initSeed } from '../nn/init.js';
@@ -20,16 +20,16 @@ import { syntheticDataset } from '../data/synthetic.js';
 import { fashionBenchmark, loadFashionMnist, FASHION_CLASSES, type FashionClass, type FashionMnist, type FashionSplit } from '../data/fashion.js';
 import { IdxError } from '../io/idx.js';
 import { DataLoader } from '../data/loader.js';
-import { groupCounts, resolveNormalization, type ImageDataset, type NormalizeOption } from '../data/dataset.js';
+import { groupCounts, type ImageDataset, type Normalization, type NormalizeOption } from '../data/dataset.js';
 import { validateFolder, waterbirdsDataset, type FolderReport } from '../data/waterbirds.js';
 import { vitConfig, type PresetName, type ViTConfig } from '../vit/config.js';
 import { VisionTransformer } from '../vit/vit.js';
 import { IFAM } from '../vit/ifam.js';
 import { loadWeights } from '../vit/weights.js';
 import { DEFAULT_PART_LOSS_WEIGHTS } from '../vit/part_losses.js';
-import { checkApplicable, flagApplies, FLAGS, parseArgs, helpText, UsageError, type Args, type FlagName, type FlagSpec, type ParsedArgs } from './args.js';
-import { checkSpec } from './spec.js';
-import { batchLoss, buildModel, type LossWeights, type Method, type ModelSpec } from './methods.js';
+import { checkApplicable, flagApplies, FLAGS, parseArgs, helpText, UsageError, type FlagName, type FlagSpec, type ParsedArgs } from './args.js';
+import { batchLoss, buildModel, type LossWeights, type Method, type ModelSpec } from '../vit/methods.js';
+import { checkCheckpoint, checkpointEntries, metadataJson, modelEntries, type CheckpointHeader } from '../vit/checkpoint.js';
 import { evaluate, pictureIndices, type EvalResult } from './evaluate.js';
 import { saveCurves, saveSamplePicture, type CurvePoint } from './pictures.js';
 import { Progress } from './progress.js';
@@ -212,59 +212,25 @@ function paramGroups(model: Module, weightDecay: number) {
 }
 
 async function saveCheckpoint(path: string, model: Module, opt: AdamW, spec: ModelSpec, prog: Progression, normalize: NormalizeOption, classNames: readonly string[]): Promise<void> {
-  const { tensors, metadata } = stateToTensors(opt.stateDict());
-  await saveSafetensorsFile(path, { ...model.stateDict(), ...tensors }, {
-    ...metadata,
-    'webfam.spec': JSON.stringify(spec),
-    'webfam.progress': JSON.stringify(prog),
-    'webfam.normalize': JSON.stringify(normalize ?? null),
-    'webfam.classes': JSON.stringify(classNames),
-  });
-}
-
-/** The model's entries of a checkpoint (everything but the optimiser state). */
-function modelEntries(tensors: Record<string, Tensor>): Record<string, Tensor> {
-  return Object.fromEntries(Object.entries(tensors).filter(([k]) => !k.startsWith('optimizer.')));
+  const { tensors, metadata } = checkpointEntries(model, { spec, normalize, classNames, optimizer: opt, metadata: { 'webfam.progress': JSON.stringify(prog) } });
+  await saveSafetensorsFile(path, tensors, metadata);
 }
 
 /** A checkpoint read and checked on the host, before anything goes to the GPU. */
-interface HostCheckpoint {
+interface HostCheckpoint extends CheckpointHeader {
   path: string;
-  spec: ModelSpec;
   tensors: Record<string, HostTensor>;
-  metadata: Record<string, string>;
-}
-
-/** JSON from a checkpoint's metadata, or a one-line error naming the file and the key. */
-function metadataJson(path: string, metadata: Record<string, string>, key: string): unknown {
-  const text = metadata[key];
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`${path}: metadata "${key}" is not valid JSON (${(e as Error).message})`);
-  }
 }
 
 /**
  * Reads a checkpoint written by train.js into host memory: a regular file of bounded size, a
- * valid safetensors header, a spec that is well-formed and matches the weights the file holds.
- * `flag` names the flag that gave the path, for messages.
+ * valid safetensors header, metadata that checkCheckpoint accepts (a well-formed spec that matches
+ * the weights the file holds). `flag` names the flag that gave the path, for messages.
  */
 async function readCheckpointHost(path: string, flag: string): Promise<HostCheckpoint> {
   if (!existsSync(path)) throw new UsageError(`${flag}: checkpoint ${path} does not exist`);
   const { tensors, metadata } = decodeSafetensors(await readSafetensorsFile(path));
-  const raw = metadataJson(path, metadata, 'webfam.spec');
-  if (raw === undefined) throw new UsageError(`${path} is not a webfam checkpoint (no "webfam.spec" metadata); for plain timm weights use --weights`);
-  let weights = 0;
-  for (const [k, t] of Object.entries(tensors)) if (!k.startsWith('optimizer.')) weights += t.data.length;
-  let spec: ModelSpec;
-  try {
-    spec = checkSpec(raw, weights, path);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  return { path, spec, tensors, metadata };
+  return { path, ...checkCheckpoint({ tensors, metadata }, { where: path, plainWeightsHint: 'for plain timm weights use --weights' }), tensors };
 }
 
 /** Warns (one line) when weights hold NaN or infinite values: whatever is measured with them is meaningless. */
@@ -303,7 +269,7 @@ function checkpointModelInto(model: Module, host: HostCheckpoint, all = true): {
 }
 
 /** Builds the model of a host checkpoint on the GPU. */
-function checkpointModel(host: HostCheckpoint): { spec: ModelSpec; model: Module; metadata: Record<string, string>; tensors: Record<string, Tensor> } {
+function checkpointModel(host: HostCheckpoint): LoadedModel {
   const model = buildModel(host.spec);
   try {
     const { tensors } = checkpointModelInto(model, host, false);
@@ -312,11 +278,18 @@ function checkpointModel(host: HostCheckpoint): { spec: ModelSpec; model: Module
     model.dispose();
     throw e;
   }
-  return { spec: host.spec, model, metadata: host.metadata, tensors: {} };
+  return { spec: host.spec, model, normalize: host.normalize };
 }
 
-/** Loads a checkpoint written by train.js: its spec, model weights and (empty unless resuming) the raw contents. */
-export async function loadCheckpoint(path: string): Promise<{ spec: ModelSpec; model: Module; metadata: Record<string, string>; tensors: Record<string, Tensor> }> {
+/** A model read from a checkpoint file or an export directory, with what its inputs need. */
+interface LoadedModel {
+  spec: ModelSpec;
+  model: Module;
+  normalize: Normalization | null;
+}
+
+/** Loads a checkpoint written by train.js, or an export directory. */
+async function loadCheckpoint(path: string): Promise<LoadedModel> {
   if (!existsSync(path)) throw new UsageError(`checkpoint ${path} does not exist`);
   if (isExportDir(path)) return loadExportAsCheckpoint(path);
   return checkpointModel(await readCheckpointHost(path, 'checkpoint'));
@@ -362,14 +335,7 @@ async function evalOnly(args: ParsedArgs): Promise<number> {
     warnNonFinite(host.tensors, args.eval!, 'the accuracy below is meaningless');
   }
   const adapter = await startGpu();
-  const { spec, model, metadata, tensors } = host ? checkpointModel(host) : await loadCheckpoint(args.eval!);
-  for (const t of Object.values(tensors)) if (!t.name) t.dispose();
-  let normalize: NormalizeOption;
-  try {
-    normalize = resolveNormalization((metadataJson(args.eval!, metadata, 'webfam.normalize') ?? null) as NormalizeOption);
-  } catch (e) {
-    throw new UsageError(`${args.eval}: metadata "webfam.normalize" is malformed (${(e as Error).message})`);
-  }
+  const { spec, model, normalize } = host ? checkpointModel(host) : await loadCheckpoint(args.eval!);
   const data = await openData({ ...args, 'image-size': spec.vit.imageSize }, false);
   if (data.test.numClasses !== spec.numClasses) {
     throw new UsageError(`--eval: ${args.eval} classifies ${spec.numClasses} classes, but the test data has ${data.test.numClasses}`);
@@ -391,7 +357,7 @@ async function startGpu(): Promise<AdapterDescription> {
 }
 
 /** Errors in what the user gave (flags, data, files): one line, exit code 2. */
-const USER_ERRORS = new Set(['UsageError', 'DataError', 'SafetensorsError', 'IdxError', 'FileError', 'ImageDecodeError', 'SpecError']);
+const USER_ERRORS = new Set(['UsageError', 'DataError', 'SafetensorsError', 'IdxError', 'FileError', 'ImageDecodeError', 'SpecError', 'CheckpointError']);
 
 /** A multi-line message (a list of problems, a GPU error with its call site) as one line. */
 export function oneLine(message: string, maxItems = 5): string {
@@ -622,7 +588,7 @@ async function train(args: ParsedArgs): Promise<number> {
   const resumeHost = args.resume ? await readCheckpointHost(ckptPath, '--resume') : null;
   let prog: Progression = { phase: 0, epoch: 0, batch: 0, globalStep: 0, trainSeconds: 0, imagesSeen: 0, rng: getRngState(), history: [], lossSum: 0, lossCount: 0 };
   if (resumeHost) {
-    const saved = metadataJson(ckptPath, resumeHost.metadata, 'webfam.progress');
+    const saved = metadataJson(resumeHost.metadata, 'webfam.progress', ckptPath);
     if (!isProgression(saved)) throw new UsageError(`--resume: ${ckptPath} has no valid "webfam.progress" metadata (it was not written by a training run); start a new run instead`);
     prog = saved;
     if (prog.best && prog.best.by !== args.select) {

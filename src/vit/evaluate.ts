@@ -1,13 +1,13 @@
 // Evaluation of a trained model on a split: average, per-group and worst-group accuracy, and
 // how well its maps segment the object (iFAM hard mask; relevance map thresholded at its mean).
-// Also keeps the outputs of a few chosen images for the pictures.
+// Also keeps the outputs of a few chosen images for the pictures. Browser-safe: train.js (with a
+// progress bar, src/train/evaluate.ts) and the demo page's training both evaluate through it.
 import { tensor, tidy } from '../tensor/tensor.js';
 import type { Module } from '../nn/module.js';
 import type { Batch, ImageDataset, NormalizeOption } from '../data/dataset.js';
 import { DataLoader } from '../data/loader.js';
-import { groupAccuracy, SegmentationMeter, type SegmentationScore } from '../vit/metrics.js';
+import { groupAccuracy, SegmentationMeter, type SegmentationScore } from './metrics.js';
 import { evalForward, type Method } from './methods.js';
-import { Progress } from './progress.js';
 
 export interface SampleOutputs {
   index: number;
@@ -50,25 +50,29 @@ export function upsamplePatchMask(mask: ArrayLike<number>, g: number, S: number)
   return out;
 }
 
-export async function evaluate(method: Method, model: Module, ds: ImageDataset, opts: {
+export interface EvaluateOptions {
   batchSize: number;
   normalize: NormalizeOption;
+  /** Dataset indices whose outputs come back in `samples` (for pictures). */
   keepSamples?: readonly number[];
+  /** iFAM: sample the Gumbel noise as in training instead of the deterministic mask. */
   noise?: boolean;
-  quiet?: boolean;
-  label?: string;
   /** Compute relevance maps (baseline/robustvit; slower). */
   relevance?: boolean;
   /** Samples per group (label · places + place) in the training split, for train_weighted_acc. */
   trainGroupCounts?: readonly number[];
-}): Promise<EvalResult> {
+  /** Called after each batch with the batches done and their total. */
+  onBatch?: (done: number, total: number) => void;
+}
+
+/** Evaluates `model` (left in eval mode) on every image of `ds`, in order. */
+export async function evaluate(method: Method, model: Module, ds: ImageDataset, opts: EvaluateOptions): Promise<EvalResult> {
   const loader = new DataLoader(ds, { batchSize: opts.batchSize, shuffle: false, normalize: opts.normalize, prefetch: 2 });
   const preds = new Int32Array(ds.length), ys = new Int32Array(ds.length), places = new Int32Array(ds.length);
   const meter = new SegmentationMeter();
   const keep = new Set(opts.keepSamples ?? []);
   const samples: SampleOutputs[] = [];
   let segmented = 0, kept = 0, patches = 0;
-  const progress = new Progress(opts.label ?? 'eval', loader.batchesPerEpoch, opts.batchSize, opts.quiet);
   let k = 0;
   for await (const b of loader.epoch(0)) {
     const B = b.size, S = b.imageSize;
@@ -117,9 +121,8 @@ export async function evaluate(method: Method, model: Module, ds: ImageDataset, 
         });
       }
     }
-    progress.update(++k);
+    opts.onBatch?.(++k, loader.batchesPerEpoch);
   }
-  progress.finish();
   const acc = groupAccuracy(preds, ys, places);
   const named: EvalResult['groups'] = {};
   for (const [key, v] of Object.entries(acc.groups)) {

@@ -6,12 +6,13 @@
 import type { Tensor } from '../tensor/tensor.js';
 import { loadSafetensors, parseSafetensorsHeader, saveSafetensors, type SafetensorsContents } from '../io/safetensors.js';
 import type { Normalization } from '../data/dataset.js';
-import { buildModel, type Method, type ModelSpec } from '../train/methods.js';
+import { buildModel, type Method, type ModelSpec } from './methods.js';
+import { specWeightCount } from './spec.js';
 import { PRESETS, vitConfig, type ViTConfig } from './config.js';
 import { IFAM } from './ifam.js';
 import type { VisionTransformer } from './vit.js';
 import type { Module } from '../nn/module.js';
-import type { Checkpoint } from './checkpoint.js';
+import { checkpointMetadata, type Checkpoint } from './checkpoint.js';
 
 export const EXPORT_FORMAT = 'webfam-pytorch';
 export const EXPORT_VERSION = 1;
@@ -217,21 +218,6 @@ function asExportError<T>(f: () => T): T {
   }
 }
 
-/** Weights of a ViT of config `c` with a `numClasses` head (timm's layout). */
-export function vitParameterCount(c: ViTConfig, numClasses: number): number {
-  const D = c.embedDim, H = Math.round(D * c.mlpRatio), patches = (c.imageSize / c.patchSize) ** 2;
-  const block = 4 * D + (3 * D * D + (c.qkvBias ? 3 * D : 0)) + (D * D + D) + (c.layerScale ? 2 * D : 0) + (D * H + H) + (H * D + D);
-  const tokens = D + c.regTokens * D + (patches + (c.noEmbedClass ? 0 : 1 + c.regTokens)) * D;
-  return D * c.inChans * c.patchSize ** 2 + D + tokens + c.depth * block + 2 * D + (numClasses > 0 ? numClasses * D + numClasses : 0);
-}
-
-/** Weights of the model a spec describes. */
-export function specParameterCount(spec: ModelSpec): number {
-  if (spec.method !== 'ifam') return vitParameterCount(spec.vit, spec.numClasses);
-  const D = spec.vit.embedDim, K1 = (spec.ifam?.parts ?? 0) + 1, C = spec.numClasses;
-  return 2 * vitParameterCount(spec.vit, 0) + K1 * D + 2 * D * K1 + C * D + 2 * D + C * D;
-}
-
 /** Builds the model an export describes and loads its weights (every key must match). */
 export function importExport(exp: { config: unknown; files: Record<string, Uint8Array> }): Checkpoint {
   const { config, spec } = specFromConfig(exp.config);
@@ -243,7 +229,7 @@ export function importExport(exp: { config: unknown; files: Record<string, Uint8
     if (!bytes) throw new ExportError(`the export lacks ${config.files[role]} (config.json files.${role})`);
     for (const e of parseSafetensorsHeader(bytes).entries) held += e.shape.reduce((a, d) => a * d, 1);
   }
-  const described = specParameterCount(spec);
+  const described = specWeightCount(spec);
   if (held !== described) throw new ExportError(`config.json describes a model of ${described} weights but the weight files hold ${held}; they do not belong together`);
   const model = buildModel(spec) as IFAM | VisionTransformer;
   const contents: SafetensorsContents<Tensor>[] = [];
@@ -289,18 +275,4 @@ function strictLoad(model: Module, dict: Record<string, Tensor>): void {
   } catch (e) {
     throw new ExportError(`the weights do not fit the model config.json describes: ${(e as Error).message.replace(/^loadStateDict \(\w+\): /, '')}`);
   }
-}
-
-/** The metadata a train.js checkpoint carries (what readCheckpoint and --eval read). */
-export function checkpointMetadata(spec: ModelSpec, normalize: Normalization | null, classNames: readonly string[]): Record<string, string> {
-  return {
-    'webfam.spec': JSON.stringify(spec),
-    'webfam.normalize': JSON.stringify(normalize),
-    'webfam.classes': JSON.stringify(classNames),
-  };
-}
-
-/** A checkpoint file (model weights and metadata, no optimiser or progress) for an imported model. */
-export function checkpointBytes(ck: Pick<Checkpoint, 'spec' | 'model' | 'normalize' | 'classNames'>, extra: Record<string, string> = {}): Promise<Uint8Array> {
-  return saveSafetensors(ck.model.stateDict(), { ...checkpointMetadata(ck.spec, ck.normalize, ck.classNames), ...extra });
 }

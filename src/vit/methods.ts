@@ -1,6 +1,8 @@
 // The three training methods as (model, loss-of-a-batch, evaluation forward): baseline ERM,
 // iFAM (two stages, hard mask, part-discovery losses) and robustvit (relevance-map losses).
-import { Tensor, tensor } from '../tensor/tensor.js';
+// Browser-safe: train.js, the demo page, the benchmarks and the PyTorch export all build and
+// train models through this one file.
+import type { Tensor } from '../tensor/tensor.js';
 import { noGrad } from '../autograd/tape.js';
 import { crossEntropy } from '../tensor/ops/loss.js';
 import type { Module } from '../nn/module.js';
@@ -43,12 +45,16 @@ export interface LossWeights {
 /** Named scalar loss terms and their weighted total. */
 export type LossTerms = Record<string, Tensor> & { total: Tensor };
 
-export function buildModel(spec: ModelSpec): Module {
+/** The model of method M: an IFAM for 'ifam', a VisionTransformer with a head otherwise. */
+export type MethodModel<M extends Method = Method> = M extends 'ifam' ? IFAM : VisionTransformer;
+
+/** A freshly initialised model of the spec's method (parameters drawn from the init generator). */
+export function buildModel<M extends Method>(spec: ModelSpec & { method: M }): MethodModel<M> {
   if (spec.method === 'ifam') {
     if (!spec.ifam) throw new Error('buildModel: an iFAM spec needs its ifam options');
-    return new IFAM(spec.vit, { ...spec.ifam, numClasses: spec.numClasses });
+    return new IFAM(spec.vit, { ...spec.ifam, numClasses: spec.numClasses }) as MethodModel<M>;
   }
-  return new VisionTransformer({ ...spec.vit, numClasses: spec.numClasses });
+  return new VisionTransformer({ ...spec.vit, numClasses: spec.numClasses }) as MethodModel<M>;
 }
 
 /** Loss of one training batch for the method; `step` seeds the equivariance transforms. */
@@ -109,14 +115,15 @@ export interface EvalForward {
 }
 
 /**
- * The evaluation forward pass: deterministic mask for iFAM (unless `noise`), relevance maps for
- * the single-stage models (which need a backward pass, so this runs with gradients on).
+ * The evaluation forward pass: deterministic mask for iFAM (unless `noise`; `disabledParts`
+ * switches foreground parts off), relevance maps for the single-stage models (which need a
+ * backward pass, so this runs with gradients on).
  */
-export function evalForward(method: Method, model: Module, x: Tensor, opts: { noise?: boolean; relevance?: boolean } = {}): EvalForward {
+export function evalForward(method: Method, model: Module, x: Tensor, opts: { noise?: boolean; relevance?: boolean; disabledParts?: readonly number[] } = {}): EvalForward {
   model.eval();
   if (method === 'ifam') {
     return noGrad(() => {
-      const out = (model as IFAM).forward(x, { noise: opts.noise ?? false });
+      const out = (model as IFAM).forward(x, { noise: opts.noise ?? false, ...(opts.disabledParts?.length ? { disabledParts: opts.disabledParts } : {}) });
       return { logits: out.logits, mask: out.mask, parts: out.stage1.maps };
     });
   }
@@ -127,9 +134,4 @@ export function evalForward(method: Method, model: Module, x: Tensor, opts: { no
   const out = vit.forward(x, { returnAttention: true });
   const { map } = relevanceFromAttention(vit, out, null, x.shape[2]!);
   return { logits: out.logits!.detach(), relevance: map.detach() };
-}
-
-/** A host label array as a tensor of class indices (for APIs that want tensors). */
-export function labelTensor(labels: Int32Array): Tensor {
-  return tensor(Float32Array.from(labels), { shape: [labels.length] });
 }

@@ -3,7 +3,7 @@
 // model of width 100000 and depth 1000 would otherwise allocate gigabytes before failing. Every
 // field is type- and range-checked, and the number of weights the described model has must match
 // what the file actually holds, so building it costs no more memory than the file itself.
-import { vitConfig, type ViTConfig } from '../vit/config.js';
+import { vitConfig, type ViTConfig } from './config.js';
 import type { Method, ModelSpec } from './methods.js';
 
 const METHODS: readonly Method[] = ['baseline', 'ifam', 'robustvit'];
