@@ -6,8 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { init } from '../src/tensor/device.js';
-import { manualSeed } from '../src/tensor/ops/random.js';
-import { manualSeed as initSeed } from '../src/nn/init.js';
+import { seedAll } from '../src/nn/seed.js';
 import { loadSafetensorsFile } from '../src/io/safetensors.js';
 import { buildModel, type ModelSpec } from '../src/vit/methods.js';
 
@@ -22,8 +21,7 @@ if (config.weights || config.init) {
   process.exit(2);
 }
 await init();
-manualSeed(config.seed);
-initSeed(config.seed);
+seedAll(config.seed);
 const start = buildModel(config.spec).stateDict();
 const { tensors } = await loadSafetensorsFile(join(dir, 'checkpoint.safetensors'));
 

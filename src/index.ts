@@ -22,6 +22,7 @@ export { layerNorm } from './tensor/ops/layernorm.js';
 export { crossEntropy, mseLoss } from './tensor/ops/loss.js';
 export { memory, sync, resetPeakMemory, emptyCache, startProfile, stopProfile } from './tensor/memory.js';
 export type { MemoryInfo, KernelProfile } from './tensor/runtime.js';
+export { seedAll } from './nn/seed.js';
 export * as nn from './nn/index.js';
 export * as optim from './nn/optim.js';
 export * as data from './data/index.js';

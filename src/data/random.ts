@@ -20,7 +20,7 @@ function mix32(x: number): number {
   return (x ^ (x >>> 16)) | 0;
 }
 
-/** A uniform [0, 1) generator (mulberry32) started from a 32-bit state. */
+/** A uniform [0, 1) generator (mulberry32) started from a 32-bit state (also nn/init's generator). */
 export function mulberry32(seed: number): () => number {
   let s = seed >>> 0;
   return () => {

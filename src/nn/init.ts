@@ -7,20 +7,14 @@ import { checkLive, fmt } from '../tensor/shape.js';
 import { erf64 } from '../tensor/reference/pointwise.js';
 import { fillInto } from '../tensor/ops/pointwise.js';
 import { uploadInto_ } from '../tensor/ops/movement.js';
+import { mulberry32 } from '../data/random.js';
 
-// mulberry32: small, fast, and good enough for weight initialisation.
-let state = 0x9e3779b9;
-function next(): number {
-  state = (state + 0x6d2b79f5) >>> 0;
-  let t = state;
-  t = Math.imul(t ^ (t >>> 15), t | 1);
-  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-}
+// mulberry32 (the data layer's generator): small, fast, and good enough for weight initialisation.
+let next = mulberry32(0x9e3779b9);
 
-/** Seeds the initialisers' generator (the same seed gives the same weights). */
+/** Seeds the initialisers' generator (the same seed gives the same weights); seedAll seeds everything. */
 export function manualSeed(seed: number): void {
-  state = seed >>> 0;
+  next = mulberry32(seed);
 }
 
 /** One standard normal draw (Box–Muller; 1 − u keeps log away from 0). */

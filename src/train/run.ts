@@ -8,11 +8,11 @@ import { writeFile, rename } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { init, type AdapterDescription } from '../tensor/device.js';
 import { Tensor, tensor, tidy } from '../tensor/tensor.js';
-import { getRngState, manualSeed, setRngState, type RngState } from '../tensor/ops/random.js';
+import { getRngState, setRngState, type RngState } from '../tensor/ops/random.js';
 import { AdamW, stateFromTensors } from '../nn/optim.js';
 import { clipGradNorm } from '../nn/clip.js';
 import { cosineSchedule } from '../nn/schedule.js';
-import { manualSeed as initSeed } from '../nn/init.js';
+import { seedAll } from '../nn/seed.js';
 import type { Module } from '../nn/module.js';
 import { decodeSafetensors, loadSafetensors, readSafetensorsFile, saveSafetensorsFile, type HostTensor } from '../io/safetensors.js';
 import { reasonOf } from '../io/files.js';
@@ -704,8 +704,7 @@ async function trainInFolder(run: RunSetup): Promise<number> {
   const { args, method, name, dir, ckptPath, bestPath, data, spec, phases, loader, resumeHost } = run;
   let prog = run.prog;
   const adapter = await startGpu();
-  manualSeed(args.seed);
-  initSeed(args.seed);
+  seedAll(args.seed);
   const model = buildModel(spec);
   if (run.weightsBytes) {
     const contents = loadSafetensors(run.weightsBytes);
