@@ -3,11 +3,12 @@
 // `backward()` and `grad()` walk that graph in reverse topological order. Backward rules run
 // with recording off, so gradients are constants (no second-order graph).
 import type { Tensor } from '../tensor/tensor.js';
+import type { OpName } from '../tensor/ops/names.js';
 
 export type BackwardFn = (g: Tensor) => (Tensor | null | undefined)[];
 
 export interface GradNode {
-  op: string;
+  op: OpName;
   inputs: Tensor[];
   backward: BackwardFn;
 }
@@ -41,7 +42,7 @@ export function isGradEnabled(): boolean {
 }
 
 /** Attaches a backward rule to `out` if gradients are on and any input needs one. */
-export function record(out: Tensor, op: string, inputs: Tensor[], backward: BackwardFn): Tensor {
+export function record(out: Tensor, op: OpName, inputs: Tensor[], backward: BackwardFn): Tensor {
   if (!enabled) return out;
   if (!inputs.some((t) => t.requiresGrad)) return out;
   out.requiresGrad = true;
@@ -94,8 +95,7 @@ function propagate(
   outputs: Tensor[],
   seeds: Tensor[],
   retainGraph: boolean,
-  stopAt: Set<Tensor> | null,
-  visit: (t: Tensor, g: Tensor) => boolean,
+  visit: (t: Tensor, g: Tensor) => void,
 ): void {
   const order = topoOrder(outputs);
   const grads = new Map<Tensor, Tensor>();
@@ -115,9 +115,9 @@ function propagate(
       const g = grads.get(t);
       if (!g) continue;
       grads.delete(t);
-      const keepGoing = visit(t, g);
+      visit(t, g);
       const node = t.node;
-      if (node && keepGoing && !(stopAt && stopAt.has(t) && stopAt.size === 0)) {
+      if (node) {
         let gi: (Tensor | null | undefined)[];
         try {
           gi = node.backward(g);
@@ -184,7 +184,7 @@ export function backward(output: Tensor, gradOutput?: Tensor, opts: { retainGrap
   }
   checkGraph([output], 'backward');
   const seeds = seedsFor([output], gradOutput ? [gradOutput] : undefined, 'backward');
-  propagate([output], seeds, !!opts.retainGraph, null, (t, g) => {
+  propagate([output], seeds, !!opts.retainGraph, (t, g) => {
     if (!t.node) {
       // A leaf: accumulate into .grad, which outlives any tidy scope.
       const prev = t.grad;
@@ -192,7 +192,6 @@ export function backward(output: Tensor, gradOutput?: Tensor, opts: { retainGrap
       t.grad.keep();
       prev?.dispose();
     }
-    return true;
   });
 }
 
@@ -209,9 +208,8 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], opts: GradOpt
   checkGraph(outs, 'grad');
   const want = new Map<Tensor, Tensor | null>(inputs.map((t) => [t, null]));
   const seeds = seedsFor(outs, opts.gradOutputs, 'grad');
-  propagate(outs, seeds, !!opts.retainGraph, null, (t, g) => {
+  propagate(outs, seeds, !!opts.retainGraph, (t, g) => {
     if (want.has(t)) want.set(t, g.clone());
-    return true;
   });
   return inputs.map((t) => want.get(t) ?? t.zerosLike());
 }

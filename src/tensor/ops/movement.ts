@@ -133,7 +133,7 @@ export function expand(x: Tensor, shape: readonly number[]): Tensor {
   if (sameShape(out, x.shape)) return reshape(x, x.shape);
   const st = stridesOf(x.shape);
   const off = out.length - x.rank;
-  const strides = out.map((d, i) => (i < off || x.shape[i - off] === 1 ? 0 : st[i - off]!));
+  const strides = out.map((_, i) => (i < off || x.shape[i - off] === 1 ? 0 : st[i - off]!));
   const y = gatherStrided('expand', x, out, 0, strides);
   return record(y, 'expand', [x], (g) => [sumTo(g, x.shape)]);
 }

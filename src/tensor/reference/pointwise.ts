@@ -20,7 +20,7 @@ export function erf64(x: number): number {
 }
 
 /** float64 erfc for x >= 2.5 by Lentz's continued fraction. */
-export function erfc64(x: number): number {
+function erfc64(x: number): number {
   if (x < 2.5) return 1 - erf64(x);
   // erfc(x) = exp(-x^2)/sqrt(pi) * 1/(x + 1/2/(x + 1/(x + 3/2/(x + ...))))
   let f = x, C = x, D = 0;
@@ -39,7 +39,7 @@ export function erfc64(x: number): number {
 }
 
 /** The standard normal CDF, accurate in both tails. */
-export const normCdf64 = (x: number): number => (x < 0 ? 0.5 * erfc64(-x * Math.SQRT1_2) : 1 - 0.5 * erfc64(x * Math.SQRT1_2));
+const normCdf64 = (x: number): number => (x < 0 ? 0.5 * erfc64(-x * Math.SQRT1_2) : 1 - 0.5 * erfc64(x * Math.SQRT1_2));
 
 export const unaryRef = {
   identity: (x: number) => x,
