@@ -1,10 +1,11 @@
 // Shared test tools: one poisoned WebGPU device for the whole run, seeded random data,
-// comparison against float64 references, and gradient checks against finite differences of
-// those references.
+// comparison against float64 references, gradient checks against finite differences of those
+// references, and the runners of the op-case registry (test/cases/).
 import * as assert from 'uvu/assert';
 import { init, tensor, type Tensor } from '../src/index.js';
 import type { Arr } from '../src/tensor/reference/index.js';
 import { mulberry32 } from '../src/data/random.js';
+import type { OpCase } from './cases/case.js';
 
 let ready: Promise<void> | null = null;
 /** Initialises the device once, with poisoned buffers so unwritten outputs show as NaN. */
@@ -126,4 +127,33 @@ export async function gradCheck(opts: {
     assertClose(await g!.data(), num, { atol: opts.atol ?? 2e-3, rtol: opts.rtol ?? 2e-3, what: `${opts.what ?? 'op'} d/d input ${k}` });
   }
   for (const t of [...ts, y, wt, loss]) { t.grad?.dispose(); t.dispose(); }
+}
+
+/** Runs a registry case forward on the GPU and compares it with its float64 reference. */
+export async function checkForward(c: OpCase, note = ''): Promise<void> {
+  const what = note ? `${c.name} (${note})` : c.name;
+  const inputs = c.inputs();
+  const ts = inputs.map((a) => toTensor(a));
+  const y = c.gpu(...ts);
+  const expected = c.ref(...inputs);
+  sameShapeAs(y, expected.shape, what);
+  assertClose(await y.data(), expected.data, { atol: c.atol, rtol: c.rtol, what });
+  for (const t of [...ts, y]) t.dispose();
+}
+
+/** Checks a registry case's backward against central differences of its reference. */
+export async function checkBackward(c: OpCase, note = ''): Promise<void> {
+  assert.ok(c.grad, `${c.name} has no gradient check`);
+  await gradCheck({ inputs: c.inputs(), gpu: c.gpu, ref: c.ref, what: note ? `${c.name} (${note})` : c.name, ...c.grad });
+}
+
+/** Cases grouped by op, in registry order, so a suite has one test per op. */
+export function byOp(cases: readonly OpCase[]): [string, OpCase[]][] {
+  const groups = new Map<string, OpCase[]>();
+  for (const c of cases) {
+    const g = groups.get(c.op);
+    if (g) g.push(c);
+    else groups.set(c.op, [c]);
+  }
+  return [...groups];
 }

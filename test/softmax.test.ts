@@ -1,6 +1,6 @@
-// Fused softmax / logSoftmax: forward against float64 references along any axis (rows shorter
-// and longer than a workgroup), stability with huge logits, backward against finite
-// differences, and agreement with the same function composed from primitive ops.
+// Fused softmax / logSoftmax: the registry's cases (test/cases/softmax.ts: forward against float64
+// references along any axis, backward against finite differences) under both row plans,
+// stability with huge logits, and agreement with the same function composed from primitive ops.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, grad, type Tensor } from '../src/index.js';
@@ -8,7 +8,8 @@ import { softmax, logSoftmax } from '../src/tensor/ops/softmax.js';
 import { rowPlanConfig } from '../src/tensor/ops/rows.js';
 import { SHARED_ROW_PLAN } from '../src/shaders/rows.js';
 import { arr, softmaxRef, logSoftmaxRef } from '../src/tensor/reference/index.js';
-import { setup, rng, randArray, assertClose, toTensor, gradCheck } from './harness.js';
+import { setup, rng, randArray, assertClose, toTensor, checkForward, checkBackward, byOp } from './harness.js';
+import { cases } from './cases/softmax.js';
 
 test.before(setup);
 
@@ -25,31 +26,22 @@ async function eachRowPlan(fn: (plan: string) => Promise<void>): Promise<void> {
 }
 
 const rand = (r: () => number, shape: number[], lo = -3, hi = 3) => arr(shape, randArray(r, shape.reduce((p, d) => p * d, 1), lo, hi));
-const cases: [number[], number][] = [[[3, 37], -1], [[4, 150], 1], [[2, 130, 3], 1], [[5, 6, 7], 0], [[200], 0], [[2, 3, 4, 5], 2]];
+
+for (const [op, opCases] of byOp(cases)) {
+  test(`${op} matches the float64 reference along any axis`, async () => {
+    await eachRowPlan(async (plan) => {
+      for (const c of opCases) await checkForward(c, plan);
+    });
+  });
+
+  test(`${op} gradient matches finite differences`, async () => {
+    await eachRowPlan(async (plan) => {
+      for (const c of opCases.filter((k) => k.grad)) await checkBackward(c, plan);
+    });
+  });
+}
 
 for (const [name, fn, ref] of [['softmax', softmax, softmaxRef], ['logSoftmax', logSoftmax, logSoftmaxRef]] as const) {
-  test(`${name} matches the float64 reference along any axis`, async () => {
-    await eachRowPlan(async (plan) => {
-      const r = rng(name.length * 7);
-      for (const [shape, axis] of cases) {
-        const x = rand(r, shape);
-        const t = toTensor(x);
-        const y = fn(t, axis);
-        assertClose(await y.data(), ref(x, axis).data, { atol: 1e-6, rtol: 1e-5, what: `${name} [${shape}] axis ${axis} (${plan})` });
-        [t, y].forEach((u) => u.dispose());
-      }
-    });
-  });
-
-  test(`${name} gradient matches finite differences`, async () => {
-    await eachRowPlan(async (plan) => {
-      const r = rng(name.length * 11);
-      for (const [shape, axis] of [[[3, 7], -1], [[4, 3, 5], 1], [[2, 70], 1]] as [number[], number][]) {
-        await gradCheck({ inputs: [rand(r, shape)], gpu: (x) => fn(x, axis), ref: (x) => ref(x, axis), what: `${name} [${shape}] axis ${axis} (${plan})` });
-      }
-    });
-  });
-
   test(`${name} is stable for huge logits`, async () => {
     const x = arr([2, 4], [1000, 1001, 999, 1000, -5000, -5001, -4999, -5000]);
     const y = await fn(toTensor(x), -1).data();
