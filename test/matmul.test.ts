@@ -1,12 +1,14 @@
-// matmul: forward against the float64 reference (transposes, batch broadcasting, 1-D operands,
-// fused bias + activation) on shapes that are not tile multiples, with both kernels (the CPU
-// simd one, when the adapter has it, and the GPU tiled one); backward against finite differences.
+// matmul: the registry's cases (test/cases/matmul.ts: transposes, batch broadcasting, 1-D
+// operands, fused bias + activation, forward against the float64 reference and backward against
+// finite differences) with both kernels (the CPU simd one, when the adapter has it, and the GPU
+// tiled one), other tilings, memory, errors and empty products.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { matmul, tensor, noGrad, tidy, memory } from '../src/index.js';
 import { matmulConfig } from '../src/tensor/ops/matmul.js';
 import { arr, matmulRef, type Arr } from '../src/tensor/reference/index.js';
-import { setup, rng, randArray, assertClose, toTensor, gradCheck, settle } from './harness.js';
+import { setup, rng, randArray, assertClose, toTensor, settle, checkForward as checkCase, checkBackward } from './harness.js';
+import { cases } from './cases/matmul.js';
 
 test.before(setup);
 
@@ -32,7 +34,6 @@ async function withVariant(v: Variant, fn: () => Promise<void>): Promise<void> {
 }
 
 const rand = (r: () => number, shape: number[]) => arr(shape, randArray(r, shape.reduce((p, d) => p * d, 1)));
-const stored = (rows: number, cols: number, trans: boolean) => (trans ? [cols, rows] : [rows, cols]);
 
 async function checkForward(a: Arr, b: Arr, opts: { transA?: boolean; transB?: boolean; bias?: Arr; activation?: 'none' | 'gelu' | 'geluTanh' | 'relu' }, what: string) {
   const ta = toTensor(a), tb = toTensor(b), tbias = opts.bias ? toTensor(opts.bias) : undefined;
@@ -44,53 +45,18 @@ async function checkForward(a: Arr, b: Arr, opts: { transA?: boolean; transB?: b
   [ta, tb, tbias, y].forEach((t) => t?.dispose());
 }
 
-// M x K x N, none a multiple of any tile, and some with every axis a multiple of 4 (vec4 paths).
-const shapes2d: [number, number, number][] = [[1, 1, 1], [37, 29, 53], [65, 64, 197], [32, 64, 48]];
-
 for (const v of ['simd', 'tiled'] as Variant[]) {
-  test(`${v} kernel: 2-D products match the reference for every transpose combination`, async () => {
+  test(`${v} kernel: every transpose combination, broadcast batch dims, 1-D operands and the fused bias and activations match the reference`, async () => {
     if (!variants.includes(v)) return;
     await withVariant(v, async () => {
-      const r = rng(17);
-      for (const [M, K, N] of shapes2d) {
-        for (const transA of [false, true]) {
-          for (const transB of [false, true]) {
-            const a = rand(r, stored(M, K, transA)), b = rand(r, stored(K, N, transB));
-            await checkForward(a, b, { transA, transB }, `${v} ${M}x${K}x${N} transA=${transA} transB=${transB}`);
-          }
-        }
-      }
+      for (const c of cases) await checkCase(c, v);
     });
   });
 
-  test(`${v} kernel: batched products broadcast batch dims without copies`, async () => {
+  test(`${v} kernel: backward matches finite differences (transposes, broadcast batch dims, bias and activations, 1-D operands)`, async () => {
     if (!variants.includes(v)) return;
     await withVariant(v, async () => {
-      const r = rng(23);
-      const cases: [number[], number[], boolean, boolean][] = [
-        [[2, 3, 5, 7], [3, 7, 9], false, false],
-        [[4, 1, 6, 5], [1, 3, 9, 5], false, true],
-        [[3, 9, 12], [9, 12], true, false],
-        [[6, 8], [2, 3, 8, 4], false, false],
-        [[2, 1, 3, 1, 5, 4], [1, 2, 1, 2, 4, 3], false, false],
-        [[2, 12, 16], [2, 8, 12], true, true],
-      ];
-      for (const [sa, sb, transA, transB] of cases) {
-        await checkForward(rand(r, sa), rand(r, sb), { transA, transB }, `${v} [${sa}] @ [${sb}] transA=${transA} transB=${transB}`);
-      }
-    });
-  });
-
-  test(`${v} kernel: the fused bias and activations match the reference`, async () => {
-    if (!variants.includes(v)) return;
-    await withVariant(v, async () => {
-      const r = rng(29);
-      for (const activation of ['none', 'relu', 'gelu', 'geluTanh'] as const) {
-        for (const [M, K, N] of [[19, 23, 31], [24, 16, 40]] as const) {
-          await checkForward(rand(r, [M, K]), rand(r, [N, K]), { transB: true, bias: rand(r, [N]), activation }, `${v} ${M}x${K}x${N} bias ${activation}`);
-        }
-      }
-      await checkForward(rand(r, [2, 7, 5]), rand(r, [5, 6]), { activation: 'gelu' }, `${v} batched gelu without bias`);
+      for (const c of cases.filter((k) => k.grad)) await checkBackward(c, v);
     });
   });
 }
@@ -125,70 +91,10 @@ test('simd kernel: other tiling knobs give the same products', async () => {
   });
 });
 
-test('1-D operands behave like torch.matmul', async () => {
-  const r = rng(37);
-  await checkForward(rand(r, [7]), rand(r, [7, 5]), {}, 'vector @ matrix');
-  await checkForward(rand(r, [6, 7]), rand(r, [7]), {}, 'matrix @ vector');
-  await checkForward(rand(r, [9]), rand(r, [9]), {}, 'vector @ vector');
-  await checkForward(rand(r, [4]), rand(r, [3, 4, 6]), {}, 'vector @ batched matrix');
-  await checkForward(rand(r, [2, 3, 5]), rand(r, [5]), {}, 'batched matrix @ vector');
+test('a product of two vectors is a scalar', async () => {
   const y = matmul(tensor([1, 2, 3]), tensor([4, 5, 6]));
   assert.equal([...y.shape], []);
   assert.is(await y.item(), 32);
-});
-
-test('backward matches finite differences for every transpose combination', async () => {
-  const r = rng(41);
-  for (const transA of [false, true]) {
-    for (const transB of [false, true]) {
-      const a = rand(r, stored(5, 7, transA)), b = rand(r, stored(7, 6, transB));
-      await gradCheck({
-        inputs: [a, b],
-        gpu: (x, y) => matmul(x, y, { transA, transB }),
-        ref: (x, y) => matmulRef(x, y, { transA, transB }),
-        what: `matmul transA=${transA} transB=${transB}`,
-      });
-    }
-  }
-});
-
-test('backward sums over broadcast batch dims (both kernels)', async () => {
-  for (const v of variants) {
-    await withVariant(v, async () => {
-      const r = rng(43);
-      const cases: [number[], number[], boolean, boolean][] = [
-        [[2, 3, 4, 5], [3, 5, 2], false, false],
-        [[3, 1, 4, 5], [1, 2, 3, 5], false, true],
-        [[4, 3], [2, 4, 5], true, false],
-      ];
-      for (const [sa, sb, transA, transB] of cases) {
-        await gradCheck({
-          inputs: [rand(r, sa), rand(r, sb)],
-          gpu: (x, y) => matmul(x, y, { transA, transB }),
-          ref: (x, y) => matmulRef(x, y, { transA, transB }),
-          what: `${v} [${sa}] @ [${sb}]`,
-        });
-      }
-    });
-  }
-});
-
-test('backward through the fused bias and each activation', async () => {
-  const r = rng(47);
-  for (const activation of ['relu', 'gelu', 'geluTanh', 'none'] as const) {
-    await gradCheck({
-      inputs: [rand(r, [2, 3, 6]), rand(r, [5, 6]), rand(r, [5])],
-      gpu: (x, w, bias) => matmul(x, w, { transB: true, bias, activation }),
-      ref: (x, w, bias) => matmulRef(x, w, { transB: true, bias, activation }),
-      what: `matmul + bias + ${activation}`,
-    });
-  }
-});
-
-test('backward through 1-D operands', async () => {
-  const r = rng(53);
-  await gradCheck({ inputs: [rand(r, [5]), rand(r, [5, 4])], gpu: (x, y) => matmul(x, y), ref: (x, y) => matmulRef(x, y), what: 'vector @ matrix' });
-  await gradCheck({ inputs: [rand(r, [3, 5]), rand(r, [5])], gpu: (x, y) => matmul(x, y), ref: (x, y) => matmulRef(x, y), what: 'matrix @ vector' });
 });
 
 test('no pre-activation copy is kept when gradients are off', async () => {
