@@ -1,12 +1,14 @@
-// Fused masked attention: forward against the float64 reference, exact masking, backward (dq,
-// dk, dv and the key-mask gradient) against finite differences, and agreement with the composed
-// matmul → softmax → matmul path.
+// Attention: the registry's cases (test/cases/attention.ts: fused masked attention forward against
+// the float64 reference and backward — dq, dk, dv and the key-mask gradient — against finite
+// differences; the masked softmax; the head reshuffles), then exact masking, the mask gradient at
+// masked keys, and agreement with the composed matmul → softmax → matmul path.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, type Tensor } from '../src/index.js';
 import { maskedAttention, maskedAttentionComposed } from '../src/tensor/ops/attention.js';
 import { arr, maskedAttentionRef, type Arr } from '../src/tensor/reference/index.js';
-import { setup, rng, randArray, assertClose, toTensor, gradCheck } from './harness.js';
+import { setup, rng, randArray, assertClose, toTensor, checkForward, checkBackward, byOp } from './harness.js';
+import { cases } from './cases/attention.js';
 
 test.before(setup);
 
@@ -20,15 +22,12 @@ function randomInputs(seed: number, B: number, H: number, Tq: number, Tk: number
   return { q, k, v, m };
 }
 
-for (const [B, H, T, D] of [[2, 3, 65, 32], [1, 2, 197, 64], [1, 1, 1374, 64], [3, 2, 7, 16]] as const) {
-  test(`fused masked attention matches the float64 reference at B=${B} H=${H} T=${T} d=${D}`, async () => {
-    const { q, k, v, m } = randomInputs(T + D, B, H, T, T, D);
-    const [tq, tk, tv, tm] = [q, k, v, m].map((a) => toTensor(a));
-    const out = maskedAttention(tq!, tk!, tv!, tm!);
-    assertClose(await out.data(), maskedAttentionRef(q, k, v, m).out.data, { atol: 3e-6, rtol: 1e-4, what: 'masked' });
-    const plain = maskedAttention(tq!, tk!, tv!);
-    assertClose(await plain.data(), maskedAttentionRef(q, k, v, null).out.data, { atol: 3e-6, rtol: 1e-4, what: 'unmasked' });
-    [tq, tk, tv, tm, out, plain].forEach((t) => t!.dispose());
+for (const [op, opCases] of byOp(cases)) {
+  test(`${op} matches the float64 reference${opCases.some((c) => c.grad) ? ', and its gradients finite differences' : ''}`, async () => {
+    for (const c of opCases) {
+      await checkForward(c);
+      if (c.grad) await checkBackward(c);
+    }
   });
 }
 
@@ -62,48 +61,6 @@ test('a fully kept mask gives bit-identical results to no mask', async () => {
   const a = await maskedAttention(toTensor(q), toTensor(k), toTensor(v), toTensor(ones)).data();
   const b = await maskedAttention(toTensor(q), toTensor(k), toTensor(v)).data();
   assert.ok(a.every((x, i) => Object.is(x, b[i])), 'results differ');
-});
-
-test('cross attention with Tq != Tk matches the reference', async () => {
-  const { q, k, v, m } = randomInputs(8, 2, 2, 19, 33, 16);
-  const out = maskedAttention(toTensor(q), toTensor(k), toTensor(v), toTensor(m));
-  assertClose(await out.data(), maskedAttentionRef(q, k, v, m).out.data, { atol: 3e-6, rtol: 1e-4 });
-});
-
-test('backward: dq, dk, dv and dkeyMask (finite where the mask is 0) match finite differences', async () => {
-  const { q, k, v, m } = randomInputs(17, 2, 2, 13, 13, 8, 0.5);
-  assert.ok(m.data.some((x) => x === 0), 'the test needs masked keys');
-  await gradCheck({
-    inputs: [q, k, v, m],
-    gpu: (a, b, c, d) => maskedAttention(a, b, c, d),
-    ref: (a, b, c, d) => maskedAttentionRef(a, b, c, d).out,
-    what: 'maskedAttention',
-    h: 1e-5,
-  });
-});
-
-test('backward without a mask and with T not a multiple of the tile matches finite differences', async () => {
-  const { q, k, v } = randomInputs(23, 1, 3, 37, 37, 16);
-  await gradCheck({
-    inputs: [q, k, v],
-    gpu: (a, b, c) => maskedAttention(a, b, c),
-    ref: (a, b, c) => maskedAttentionRef(a, b, c, null).out,
-    what: 'attention',
-    h: 1e-5,
-  });
-});
-
-test('a head size that is not a multiple of 4 (scalar lanes) matches the reference forward and backward', async () => {
-  const { q, k, v, m } = randomInputs(51, 1, 2, 11, 11, 6, 0.6);
-  const out = maskedAttention(toTensor(q), toTensor(k), toTensor(v), toTensor(m));
-  assertClose(await out.data(), maskedAttentionRef(q, k, v, m).out.data, { atol: 3e-6, rtol: 1e-4 });
-  await gradCheck({
-    inputs: [q, k, v, m],
-    gpu: (a, b, c, d) => maskedAttention(a, b, c, d),
-    ref: (a, b, c, d) => maskedAttentionRef(a, b, c, d).out,
-    what: 'attention d=6',
-    h: 1e-5,
-  });
 });
 
 test('the mask gradient is nonzero at masked keys (stage 2 can teach stage 1)', async () => {

@@ -1,5 +1,6 @@
-// float64 reference for masked attention: a_ij = m_j·exp(s_ij) / Σ_k m_k·exp(s_ik).
-import { arr, type Arr } from './array.js';
+// float64 references for masked attention, a_ij = m_j·exp(s_ij) / Σ_k m_k·exp(s_ik), and for that
+// masked softmax alone.
+import { arr, atBroadcast, unravel, type Arr } from './array.js';
 
 /** q [B,H,Tq,D], k/v [B,H,Tk,D], mask [B,Tk] or null → { out [B,H,Tq,D], probs [B,H,Tq,Tk] }. */
 export function maskedAttentionRef(q: Arr, k: Arr, v: Arr, mask: Arr | null, scale?: number): { out: Arr; probs: Arr } {
@@ -34,4 +35,23 @@ export function maskedAttentionRef(q: Arr, k: Arr, v: Arr, mask: Arr | null, sca
     }
   }
   return { out, probs };
+}
+
+/** Softmax with multiplicative weights over the last axis of s: a_j = m_j·exp(s_j) / Σ_k m_k·exp(s_k), 0 where Σ is 0; m broadcasts. */
+export function maskedSoftmaxRef(s: Arr, m: Arr): Arr {
+  const T = s.shape[s.shape.length - 1]!;
+  const out = arr(s.shape);
+  for (let row = 0; row < s.data.length / T; row++) {
+    const idx = unravel(row * T, s.shape);
+    const w = new Float64Array(T);
+    let mx = -Infinity, z = 0;
+    for (let j = 0; j < T; j++) mx = Math.max(mx, s.data[row * T + j]!);
+    for (let j = 0; j < T; j++) {
+      idx[idx.length - 1] = j;
+      w[j] = atBroadcast(m, idx) * Math.exp(s.data[row * T + j]! - mx);
+      z += w[j]!;
+    }
+    for (let j = 0; j < T; j++) out.data[row * T + j] = z === 0 ? 0 : w[j]! / z;
+  }
+  return out;
 }
