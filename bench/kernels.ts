@@ -1,11 +1,12 @@
-// Kernel benchmark: webfam next to jax-js and TensorFlow.js on the same WebGPU adapter, in one
-// process, on the same random inputs. `npm run bench -- --help` lists the options; results go
+// Kernel benchmark: every op of the op-case registry (test/cases/) timed in webfam, next to jax-js
+// and TensorFlow.js on the same WebGPU adapter for the workloads they have, in one process, on the
+// same random inputs, each output checked against the op's float64 reference. `npm run bench -- --help` lists the options; results go
 // to bench/results/ (see bench/README.md for how to read them).
 import { parseArgs, selectWorkloads, HELP } from './lib/args.js';
 import { countDispatches, installNavigatorGpu, installedVersion, machineLoad } from './lib/env.js';
 import { median, sample, warmUp, type SamplePlan, type TimingPlan } from './lib/measure.js';
 import { writeReport, type PeerOutcome, type RunReport, type WorkloadResult } from './lib/report.js';
-import { WORKLOADS, type WorkloadSpec } from './lib/workloads.js';
+import { CASES, workload, type WorkloadSpec } from './lib/workloads.js';
 import { jaxPeer } from './peers/jax.js';
 import { tfjsPeer } from './peers/tfjs.js';
 import { Unavailable, type AdapterSummary, type Peer, type PreparedCase } from './peers/types.js';
@@ -50,7 +51,7 @@ interface LiveCase {
  * Runs one workload on every library: prepare and warm up each, then take the samples in rounds
  * (one sample per library per round, rotating who goes first), then check each output.
  */
-async function runWorkload(spec: WorkloadSpec, peers: (Peer | string)[], inputs: Float32Array[], basePlan: TimingPlan): Promise<Record<string, PeerOutcome>> {
+async function runWorkload(spec: WorkloadSpec, peers: (Peer | string)[], basePlan: TimingPlan): Promise<Record<string, PeerOutcome>> {
   // jax-js keeps every output of a sample alive until it blocks on them: bound that memory.
   const plan = { ...basePlan, maxIters: Math.max(1, Math.min(basePlan.maxIters, Math.floor(OUTPUTS_PER_SAMPLE_BYTES / spec.outputBytes))) };
   const outcomes: Record<string, PeerOutcome> = {};
@@ -61,10 +62,11 @@ async function runWorkload(spec: WorkloadSpec, peers: (Peer | string)[], inputs:
     live.splice(live.indexOf(c), 1);
   };
   for (const peer of peers) {
-    if (typeof peer === 'string') continue;
+    // A peer that did not start, or has no counterpart of this op: no entry ('–' in the tables).
+    if (typeof peer === 'string' || (peer.name !== 'webfam' && !spec.peer)) continue;
     let prepared: PreparedCase;
     try {
-      prepared = await peer.prepare(spec, inputs);
+      prepared = await peer.prepare(spec);
     } catch (e) {
       outcomes[peer.name] = { status: e instanceof Unavailable ? 'unavailable' : 'error', reason: errorText(e) };
       continue;
@@ -92,7 +94,7 @@ async function runWorkload(spec: WorkloadSpec, peers: (Peer | string)[], inputs:
   }
   for (const c of [...live]) {
     try {
-      const check = spec.check(inputs, await c.prepared.output());
+      const check = spec.check(await c.prepared.output());
       const t = median(c.samples);
       outcomes[c.peer.name] = {
         status: 'ok',
@@ -128,7 +130,7 @@ async function main(): Promise<void> {
     process.stdout.write(HELP);
     return;
   }
-  const workloads = selectWorkloads(WORKLOADS, args);
+  const workloads = selectWorkloads(CASES, args);
   const plan: TimingPlan = {
     budgetSec: args.budgetSec,
     minSamples: args.samples ?? 3,
@@ -181,20 +183,23 @@ async function main(): Promise<void> {
     notes: [
       'webfam runs on its own Dawn instance (webfam creates it in init()); jax-js and TF.js share the navigator.gpu instance. All three request the same physical adapter.',
       'Timing: warm-up first (compiles, lazy uploads); each sample runs several iterations back to back and waits for the GPU once (webfam: sync(); jax-js: blockUntilReady on every output; TF.js: submit + queue.onSubmittedWorkDone()). Samples are taken in rounds, one per library per round, so load changes hit all libraries alike.',
-      'Inputs are seeded uniform random values, never constants (jax-js would fold constants into its kernels).',
+      'Inputs are seeded uniform random values, never constants (jax-js would fold constants into its kernels), made by the registry case (test/cases/); every output is compared in full with the case\'s float64 reference (src/tensor/reference/) at the tolerances of the tests.',
+      'jax-js and TF.js run the workloads they have a counterpart for (matmul, softmax, layer norm, a GELU chain); – marks the rest.',
       'On a shared CPU with a software adapter (lavapipe) the numbers move with the machine\'s load; see the load averages.',
     ],
     results: [],
   };
 
-  for (const spec of workloads) {
-    log(`${spec.title}`);
-    const inputs = spec.inputs();
-    const result: WorkloadResult = { id: spec.id, title: spec.title, family: spec.work.family, ...(spec.flops !== undefined ? { flops: spec.flops } : {}), bytes: spec.bytes, load: machineLoad(), peers: {}, ratios: {} };
-    const outcomes = await runWorkload(spec, args.peers.map((n) => peers.find((p) => p.name === n) ?? n), inputs, plan);
+  for (const c of workloads) {
+    log(`${c.name}`);
+    const spec = workload(c);
+    const result: WorkloadResult = { id: spec.id, title: spec.title, family: spec.family, ...(spec.flops !== undefined ? { flops: spec.flops } : {}), bytes: spec.bytes, load: machineLoad(), peers: {}, ratios: {} };
+    const outcomes = await runWorkload(spec, args.peers.map((n) => peers.find((p) => p.name === n) ?? n), plan);
     for (const name of args.peers) {
-      result.peers[name] = outcomes[name] ?? { status: 'unavailable', reason: `${name} could not start: ${peerFailures[name]}` };
-      log(`  ${name.padEnd(7)} ${describe(result.peers[name]!)}`);
+      const outcome = outcomes[name] ?? (peerFailures[name] !== undefined ? { status: 'unavailable', reason: `${name} could not start: ${peerFailures[name]}` } as const : undefined);
+      if (!outcome) continue;
+      result.peers[name] = outcome;
+      log(`  ${name.padEnd(7)} ${describe(outcome)}`);
     }
     const mine = result.peers.webfam;
     for (const [name, o] of Object.entries(result.peers)) {

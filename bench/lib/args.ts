@@ -1,14 +1,15 @@
 // Command-line options of the kernel benchmark.
-import type { WorkloadSpec } from './workloads.js';
+import type { BenchCase } from '../../test/cases/case.js';
 
 export const HELP = `Usage: node dist/bench/kernels.js [options]      (or: npm run bench -- [options])
 
-Times matmul, softmax, layer norm and a pointwise chain in webfam, jax-js and TensorFlow.js
-on the same WebGPU adapter in one process, and writes bench/results/kernels-<date>-<tag>.{json,md}.
+Times every op of the op-case registry (test/cases/) in webfam, and matmul, softmax, layer norm
+and a GELU chain also in jax-js and TensorFlow.js, on the same WebGPU adapter in one process;
+writes bench/results/kernels-<date>-<tag>.{json,md}.
 
-  --quick            fewer samples and no matmul 2048³ (under a minute on a 2-core software GPU)
+  --quick            fewer samples and no matmul 2048³ (a few minutes on a 2-core software GPU)
   --only <list>      comma-separated families or ids (prefixes): matmul, softmax, layernorm,
-                     gelu-chain, matmul-1024, ...
+                     pointwise, reduce, gelu-chain, matmul-1024, ...
   --skip <list>      the same, to leave out
   --peers <list>     libraries to run (default webfam,jax-js,tfjs)
   --samples <n>      exactly n samples per case (default: fitted to --budget, 3 to 10)
@@ -83,11 +84,11 @@ export function parseArgs(argv: string[]): BenchArgs {
   return a;
 }
 
-function matches(w: WorkloadSpec, token: string): boolean {
-  return w.work.family === token || w.id.startsWith(token);
+function matches(w: BenchCase, token: string): boolean {
+  return w.family === token || w.id.startsWith(token);
 }
 
-export function selectWorkloads(all: WorkloadSpec[], a: BenchArgs): WorkloadSpec[] {
+export function selectWorkloads(all: readonly BenchCase[], a: BenchArgs): BenchCase[] {
   for (const t of [...a.only, ...a.skip]) {
     if (!all.some((w) => matches(w, t))) throw new Error(`'${t}' matches no workload (ids: ${all.map((w) => w.id).join(', ')})`);
   }

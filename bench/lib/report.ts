@@ -3,9 +3,9 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AdapterSummary } from '../peers/types.js';
-import type { CheckResult } from './data.js';
 import type { LoadSample } from './env.js';
-import type { Family } from './workloads.js';
+import type { Family } from '../../src/tensor/ops/names.js';
+import type { CheckResult } from './workloads.js';
 
 export type PeerOutcome =
   | {

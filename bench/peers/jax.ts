@@ -32,9 +32,12 @@ export function jaxPeer(version: string): Peer {
       return { vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description };
     },
 
-    async prepare(spec: WorkloadSpec, host: Float32Array[]): Promise<PreparedCase> {
+    async prepare(spec: WorkloadSpec): Promise<PreparedCase> {
       const np = jax.numpy;
-      const w = spec.work;
+      const w = spec.peer;
+      if (!w) throw new Unavailable(`${spec.id}: no jax-js counterpart in this benchmark`);
+      const host = spec.inputs;
+      const [rows, cols] = spec.shapes[0]!;
       const inputs: JArray[] = [];
       const up = (data: Float32Array, shape: number[]): JArray => {
         const a = np.array(data).reshape(shape);
@@ -44,24 +47,24 @@ export function jaxPeer(version: string): Peer {
       // Every function is jitted: that is how jax-js fuses a chain of ops into one kernel.
       let op: () => JArray;
       let how: string;
-      if (w.family === 'matmul') {
-        const a = up(host[0]!, [w.M, w.K]), b = up(host[1]!, [w.K, w.N]);
+      if (w.kind === 'matmul') {
+        const a = up(host[0]!, spec.shapes[0]!), b = up(host[1]!, spec.shapes[1]!);
         const f = jax.jit((p: JArray, q: JArray) => np.matmul(p, q));
         op = () => f(a.ref, b.ref);
         how = 'jit(np.matmul)';
-      } else if (w.family === 'softmax') {
-        const x = up(host[0]!, [w.rows, w.cols]);
+      } else if (w.kind === 'softmax') {
+        const x = up(host[0]!, [rows!, cols!]);
         const f = jax.jit((v: JArray) => jax.nn.softmax(v, -1));
         op = () => f(x.ref);
         how = 'jit(nn.softmax)';
-      } else if (w.family === 'layernorm') {
-        const x = up(host[0]!, [w.rows, w.cols]), g = up(host[1]!, [w.cols]), b = up(host[2]!, [w.cols]);
+      } else if (w.kind === 'layernorm') {
+        const x = up(host[0]!, [rows!, cols!]), g = up(host[1]!, [cols!]), b = up(host[2]!, [cols!]);
         const eps = w.eps;
         const f = jax.jit((v: JArray, gamma: JArray, beta: JArray) => jax.nn.standardize(v, -1, { epsilon: eps }).mul(gamma).add(beta));
         op = () => f(x.ref, g.ref, b.ref);
         how = 'jit(nn.standardize·γ+β)';
       } else {
-        const x = up(host[0]!, [w.rows, w.cols]), a = up(host[1]!, [w.rows, w.cols]), b = up(host[2]!, [w.rows, w.cols]);
+        const x = up(host[0]!, [rows!, cols!]), a = up(host[1]!, [rows!, cols!]), b = up(host[2]!, [rows!, cols!]);
         const f = jax.jit((v: JArray, p: JArray, q: JArray) => jax.nn.gelu(v.mul(p).add(q), { approximate: false }));
         op = () => f(x.ref, a.ref, b.ref);
         how = 'jit(nn.gelu(x·a+b), exact)';

@@ -56,8 +56,11 @@ export function tfjsPeer(version: string): Peer {
       return adapter;
     },
 
-    async prepare(spec: WorkloadSpec, host: Float32Array[]): Promise<PreparedCase> {
-      const w = spec.work;
+    async prepare(spec: WorkloadSpec): Promise<PreparedCase> {
+      const w = spec.peer;
+      if (!w) throw new Unavailable(`${spec.id}: no TF.js counterpart in this benchmark`);
+      const host = spec.inputs;
+      const [rows, cols] = spec.shapes[0]!;
       const inputs: T[] = [];
       const keep = <X extends T>(t: X): X => {
         inputs.push(t);
@@ -66,18 +69,18 @@ export function tfjsPeer(version: string): Peer {
       const up = (data: Float32Array, shape: number[]): T => keep(tf.tensor(data, shape, 'float32'));
       let op: () => T;
       let how: string;
-      if (w.family === 'matmul') {
-        const a = up(host[0]!, [w.M, w.K]), b = up(host[1]!, [w.K, w.N]);
+      if (w.kind === 'matmul') {
+        const a = up(host[0]!, spec.shapes[0]!), b = up(host[1]!, spec.shapes[1]!);
         op = () => tf.matMul(a, b);
         how = 'tf.matMul';
-      } else if (w.family === 'softmax') {
-        const x = up(host[0]!, [w.rows, w.cols]);
+      } else if (w.kind === 'softmax') {
+        const x = up(host[0]!, [rows!, cols!]);
         op = () => tf.softmax(x);
         how = 'tf.softmax';
-      } else if (w.family === 'layernorm') {
-        const x = up(host[0]!, [w.rows, w.cols]);
+      } else if (w.kind === 'layernorm') {
+        const x = up(host[0]!, [rows!, cols!]);
         // batchNorm wants mean, variance, scale and offset of one rank.
-        const g = up(host[1]!, [1, w.cols]), b = up(host[2]!, [1, w.cols]);
+        const g = up(host[1]!, [1, cols!]), b = up(host[2]!, [1, cols!]);
         const eps = w.eps;
         op = () => {
           const { mean, variance } = tf.moments(x, -1, true);
@@ -85,7 +88,7 @@ export function tfjsPeer(version: string): Peer {
         };
         how = 'tf.moments + tf.batchNorm (no layer-norm op)';
       } else {
-        const x = up(host[0]!, [w.rows, w.cols]), a = up(host[1]!, [w.rows, w.cols]), b = up(host[2]!, [w.rows, w.cols]);
+        const x = up(host[0]!, [rows!, cols!]), a = up(host[1]!, [rows!, cols!]), b = up(host[2]!, [rows!, cols!]);
         // Scalars made once: a JS number in an op would be uploaded on every call.
         const half = keep(tf.scalar(0.5)), one = keep(tf.scalar(1)), rsqrt2 = keep(tf.scalar(Math.SQRT1_2));
         op = () => {

@@ -24,7 +24,7 @@ export interface PreparedCase {
   dispose(): void;
 }
 
-/** Thrown by `prepare` when a library has no way to run a workload yet. */
+/** Thrown by `prepare` when a library cannot run a workload on this machine. */
 export class Unavailable extends Error {}
 
 export interface Peer {
@@ -34,8 +34,11 @@ export interface Peer {
   version: string;
   /** Sets the library up on the WebGPU adapter and says which adapter it got. */
   init(): Promise<AdapterSummary>;
-  /** Uploads the inputs and returns the case; throws `Unavailable` when it cannot run it. */
-  prepare(spec: WorkloadSpec, inputs: Float32Array[]): Promise<PreparedCase>;
+  /**
+   * Uploads the inputs and returns the case; throws `Unavailable` when it cannot run it. The
+   * peers are given only workloads with `spec.peer` set; webfam runs every registry case.
+   */
+  prepare(spec: WorkloadSpec): Promise<PreparedCase>;
   /** Releases the device (end of the run). */
   shutdown(): Promise<void>;
 }

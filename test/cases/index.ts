@@ -1,0 +1,19 @@
+// The op-case registry: every family's cases (test sizes, for the suites) and bench cases (for
+// bench/kernels.ts), one file per family named as in src/shaders, src/tensor/ops and
+// src/tensor/reference.
+import type { Family } from '../../src/tensor/ops/names.js';
+import type { BenchCase, OpCase } from './case.js';
+import * as attention from './attention.js';
+import * as layernorm from './layernorm.js';
+import * as loss from './loss.js';
+import * as matmul from './matmul.js';
+import * as pointwise from './pointwise.js';
+import * as reduce from './reduce.js';
+import * as softmax from './softmax.js';
+
+/** Each family's module of cases (a family without one has no entry yet). */
+export const REGISTRY: Partial<Record<Family, { cases: OpCase[]; benchCases: BenchCase[] }>> = {
+  matmul, softmax, layernorm, pointwise, reduce, attention, loss,
+};
+
+export const BENCH_CASES: BenchCase[] = Object.values(REGISTRY).flatMap((f) => f.benchCases);
