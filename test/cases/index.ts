@@ -7,13 +7,14 @@ import * as attention from './attention.js';
 import * as layernorm from './layernorm.js';
 import * as loss from './loss.js';
 import * as matmul from './matmul.js';
+import * as movement from './movement.js';
 import * as pointwise from './pointwise.js';
 import * as reduce from './reduce.js';
 import * as softmax from './softmax.js';
 
 /** Each family's module of cases (a family without one has no entry yet). */
 export const REGISTRY: Partial<Record<Family, { cases: OpCase[]; benchCases: BenchCase[] }>> = {
-  matmul, softmax, layernorm, pointwise, reduce, attention, loss,
+  matmul, softmax, layernorm, pointwise, reduce, movement, attention, loss,
 };
 
 export const BENCH_CASES: BenchCase[] = Object.values(REGISTRY).flatMap((f) => f.benchCases);
