@@ -1,11 +1,12 @@
-// Index ops: indexSelect, gather and scatterAdd against float64 references, with host indices
-// (number[], Int32Array, nested arrays) and index tensors, repeated indices summing their
-// gradients deterministically, and clear errors for indices out of range.
+// Index ops: the registry's cases (test/cases/gather.ts: indexSelect, gather and scatterAdd against
+// float64 references, with gradients), then every form of host indices (number[], Int32Array,
+// nested arrays), repeated indices summing deterministically, and errors for indices out of range.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { gather, indexSelect, scatterAdd, tensor, type Tensor } from '../src/index.js';
 import { arr, gatherRef, type Arr } from '../src/tensor/reference/index.js';
-import { setup, rng, randArray, randInt, assertClose, toTensor, gradCheck, sameShapeAs } from './harness.js';
+import { setup, rng, randArray, randInt, assertClose, toTensor, gradCheck, sameShapeAs, checkForward, checkBackward, byOp } from './harness.js';
+import { cases } from './cases/gather.js';
 
 test.before(setup);
 
@@ -24,6 +25,15 @@ function nested(a: Arr): unknown {
     return Array.from({ length: a.shape[d]! }, (_, i) => build(d + 1, off + i * stride));
   };
   return build(0, 0);
+}
+
+for (const [op, opCases] of byOp(cases)) {
+  test(`${op} matches the float64 reference${opCases.some((c) => c.grad) ? ', and its gradients (summing repeated indices) finite differences' : ''}`, async () => {
+    for (const c of opCases) {
+      await checkForward(c);
+      if (c.grad) await checkBackward(c);
+    }
+  });
 }
 
 test('indexSelect picks slices along any axis, from number[], Int32Array or a tensor', async () => {
