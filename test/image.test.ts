@@ -1,17 +1,28 @@
-// Image ops against float64 references written after PyTorch's kernels: unfold/fold (incl. the
-// conv-weight feature order), interpolate in every mode and both alignCorners settings on odd
-// sizes, avgPool2d, affineGrid and gridSample with every padding mode — and their gradients.
+// Image ops: the registry's cases (test/cases/image.ts: unfold/fold, interpolate in every mode,
+// avgPool2d, affineGrid, gridSample in every padding mode, against float64 references written
+// after PyTorch's kernels, with gradients), then the conv-weight feature order of unfold,
+// scaleFactor, PIL's antialias filter, warps, reproducible gradients and errors.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { affineGrid, avgPool2d, fold, gridSample, interpolate, tensor, unfold, type Tensor } from '../src/index.js';
 import { arr, imageRef, type Arr } from '../src/tensor/reference/index.js';
-import { setup, rng, randArray, assertClose, toTensor, gradCheck, sameShapeAs } from './harness.js';
+import { setup, rng, randArray, assertClose, toTensor, gradCheck, sameShapeAs, checkForward, checkBackward, byOp } from './harness.js';
+import { affineTheta, cases } from './cases/image.js';
 
 test.before(setup);
 
 const numel = (s: readonly number[]) => s.reduce((p, d) => p * d, 1);
 const randArr = (seed: number, shape: number[], lo = -2, hi = 2) => arr(shape, randArray(rng(seed), numel(shape), lo, hi));
 type P2 = [number, number];
+
+for (const [op, opCases] of byOp(cases)) {
+  test(`${op} matches the float64 reference${opCases.some((c) => c.grad) ? ', and its gradients finite differences' : ''}`, async () => {
+    for (const c of opCases) {
+      await checkForward(c);
+      if (c.grad) await checkBackward(c);
+    }
+  });
+}
 
 // ---------------------------------------------------------------- unfold / fold
 
@@ -39,27 +50,6 @@ test('unfold cuts ViT patches whose features follow the conv weight layout [D, C
   assertClose(await fold(patches, [H, W], P).data(), x.data, { atol: 0, rtol: 0, what: 'fold(unfold(x))' });
 });
 
-test('unfold and fold with kernel, stride and padding match the reference, with gradients', async () => {
-  const cases: [number[], P2, P2, P2][] = [
-    [[1, 2, 7, 9], [3, 3], [2, 2], [1, 1]],
-    [[2, 1, 5, 6], [2, 3], [1, 3], [0, 0]],
-    [[1, 3, 6, 5], [4, 2], [2, 1], [1, 0]],
-  ];
-  for (const [shape, k, s, p] of cases) {
-    const what = `[${shape}] kernel ${k} stride ${s} padding ${p}`;
-    const x = randArr(shape[2]! * 10 + k[0], shape);
-    const y = unfold(toTensor(x), k, { stride: s, padding: p });
-    const expected = imageRef.unfold(x, k, s, p);
-    sameShapeAs(y, expected.shape, `unfold ${what}`);
-    assertClose(await y.data(), expected.data, { atol: 0, rtol: 0, what: `unfold ${what}` });
-    await gradCheck({ inputs: [x], gpu: (t) => unfold(t, k, { stride: s, padding: p }), ref: (a) => imageRef.unfold(a, k, s, p), what: `unfold ${what}` });
-    const pt = randArr(shape[3]!, expected.shape);
-    const size: P2 = [shape[2]!, shape[3]!];
-    assertClose(await fold(toTensor(pt), size, k, { stride: s, padding: p }).data(), imageRef.fold(pt, size, k, s, p).data, { atol: 1e-6, rtol: 1e-6, what: `fold ${what}` });
-    await gradCheck({ inputs: [pt], gpu: (t) => fold(t, size, k, { stride: s, padding: p }), ref: (a) => imageRef.fold(a, size, k, s, p), what: `fold ${what}` });
-  }
-});
-
 test('unfold and fold reject shapes that do not tile, naming the shapes', () => {
   const x = tensor(new Float32Array(2 * 3 * 10 * 12), { shape: [2, 3, 10, 12] });
   assert.throws(() => unfold(x, 4), /unfold: kernel 4x4 with stride 4x4 and padding 0x0 does not tile a 10x12 image exactly/);
@@ -81,27 +71,6 @@ const modes: [string, 'nearest' | 'nearest-exact' | 'bilinear' | 'bicubic', bool
   ['bicubic alignCorners', 'bicubic', true],
 ];
 
-test('interpolate matches PyTorch formulas in every mode on odd sizes, up and down', async () => {
-  const cases: [number[], P2][] = [
-    [[1, 2, 7, 9], [13, 5]],
-    [[1, 1, 37, 37], [16, 16]],
-    [[2, 1, 3, 4], [8, 11]],
-    [[1, 2, 5, 6], [5, 6]],
-    [[1, 1, 1, 5], [4, 1]],
-  ];
-  for (const [shape, size] of cases) {
-    const x = randArr(shape[2]! + 3 * shape[3]!, shape);
-    const t = toTensor(x);
-    for (const [name, mode, align] of modes) {
-      const what = `${name} [${shape}] -> ${size}`;
-      const y = interpolate(t, size, { mode, alignCorners: align });
-      sameShapeAs(y, [shape[0]!, shape[1]!, ...size], what);
-      assertClose(await y.data(), imageRef.interpolate(x, size, mode, align ?? false).data, { atol: 2e-5, rtol: 2e-5, what });
-      y.dispose();
-    }
-  }
-});
-
 test('interpolate with a scaleFactor uses 1/factor for coordinates, as PyTorch does', async () => {
   const x = randArr(3, [1, 2, 6, 5]);
   const t = toTensor(x);
@@ -112,37 +81,7 @@ test('interpolate with a scaleFactor uses 1/factor for coordinates, as PyTorch d
   }
 });
 
-test('interpolate gradients (the adjoint tables) match finite differences in every mode', async () => {
-  for (const [shape, size] of [[[1, 2, 5, 4], [7, 3]], [[2, 1, 6, 3], [4, 8]]] as [number[], P2][]) {
-    const x = randArr(shape[2]! * 5, shape);
-    for (const [name, mode, align] of modes) {
-      await gradCheck({
-        inputs: [x],
-        gpu: (t) => interpolate(t, size, { mode, alignCorners: align }),
-        ref: (a) => imageRef.interpolate(a, size, mode, align ?? false),
-        what: `${name} [${shape}] -> ${size}`,
-      });
-    }
-  }
-});
-
-test('antialiased bilinear/bicubic (PyTorch antialias=True) match the reference, with gradients', async () => {
-  const cases: [number[], P2][] = [
-    [[1, 2, 37, 37], [16, 16]],
-    [[1, 1, 7, 9], [13, 5]],
-    [[2, 1, 12, 5], [4, 9]],
-  ];
-  for (const [shape, size] of cases) {
-    const x = randArr(shape[2]! * 3 + 1, shape);
-    const t = toTensor(x);
-    for (const mode of ['bilinear', 'bicubic'] as const) {
-      for (const align of [false, true]) {
-        const what = `${mode} antialias align ${align} [${shape}] -> ${size}`;
-        const y = interpolate(t, size, { mode, alignCorners: align, antialias: true });
-        assertClose(await y.data(), imageRef.interpolate(x, size, mode, align, [], true).data, { atol: 2e-5, rtol: 2e-5, what });
-      }
-    }
-  }
+test('a 2x antialiased bilinear downsample is PIL\'s [1, 3, 3, 1] / 8 filter; nearest has no antialias', async () => {
   // A 2x bilinear downsample is PIL's [1, 3, 3, 1] / 8 filter away from the borders.
   const row = randArr(14, [1, 1, 1, 16]);
   const half = await interpolate(toTensor(row), [1, 8], { mode: 'bilinear', antialias: true }).data();
@@ -152,14 +91,6 @@ test('antialiased bilinear/bicubic (PyTorch antialias=True) match the reference,
     assert.ok(Math.abs(half[o]! - expected) < 1e-5, `output ${o}: ${half[o]} vs ${expected}`);
   }
   const x = randArr(15, [1, 1, 9, 6]);
-  for (const mode of ['bilinear', 'bicubic'] as const) {
-    await gradCheck({
-      inputs: [x],
-      gpu: (t) => interpolate(t, [4, 7], { mode, antialias: true }),
-      ref: (a) => imageRef.interpolate(a, [4, 7], mode, false, [], true),
-      what: `${mode} antialias`,
-    });
-  }
   assert.throws(() => interpolate(toTensor(x), [3, 3], { antialias: true }), /interpolate: antialias only applies to bilinear and bicubic, not nearest/);
 });
 
@@ -176,25 +107,7 @@ test('bilinear interpolation to the same size is the identity; bad arguments are
 
 // ---------------------------------------------------------------- avgPool2d
 
-test('avgPool2d matches PyTorch (count_include_pad, ceil_mode) with gradients', async () => {
-  const cases: [number[], P2, P2, P2, boolean, boolean][] = [
-    [[2, 3, 7, 9], [3, 3], [1, 1], [1, 1], false, true], // the iFAM losses' 3x3/1/1
-    [[1, 2, 7, 9], [2, 2], [2, 2], [0, 0], false, true],
-    [[1, 2, 8, 7], [3, 2], [2, 1], [1, 0], false, true],
-    [[1, 1, 7, 9], [3, 3], [2, 2], [1, 1], false, false],
-    [[1, 2, 8, 7], [3, 3], [2, 2], [1, 1], true, true],
-    [[1, 2, 6, 7], [2, 3], [2, 2], [1, 1], true, false],
-  ];
-  for (const [shape, k, s, p, ceilMode, countIncludePad] of cases) {
-    const what = `[${shape}] kernel ${k} stride ${s} padding ${p} ceil ${ceilMode} countIncludePad ${countIncludePad}`;
-    const x = randArr(shape[2]! * 7 + k[0], shape);
-    const gpu = (t: Tensor) => avgPool2d(t, k, s, p, { ceilMode, countIncludePad });
-    const ref = (a: Arr) => imageRef.avgPool2d(a, k, s, p, ceilMode, countIncludePad);
-    const y = gpu(toTensor(x));
-    sameShapeAs(y, ref(x).shape, what);
-    assertClose(await y.data(), ref(x).data, { atol: 1e-6, rtol: 1e-5, what });
-    await gradCheck({ inputs: [x], gpu, ref, what });
-  }
+test('avgPool2d\'s stride defaults to the kernel size; bad kernels and paddings are named', async () => {
   // stride defaults to the kernel size.
   const x = randArr(5, [1, 1, 6, 6]);
   assertClose(await avgPool2d(toTensor(x), 2).data(), imageRef.avgPool2d(x, [2, 2], [2, 2], [0, 0]).data, { atol: 1e-6, what: 'default stride' });
@@ -204,70 +117,9 @@ test('avgPool2d matches PyTorch (count_include_pad, ceil_mode) with gradients', 
 
 // ---------------------------------------------------------------- affineGrid, gridSample
 
-/** Rotation by `angle`, scale and translation, as random augmentations build them. */
-function affineTheta(params: [number, number, number, number][]): Arr {
-  const out = arr([params.length, 2, 3]);
-  params.forEach(([angle, scale, tx, ty], n) => {
-    const c = Math.fround(Math.cos(angle) * scale), s = Math.fround(Math.sin(angle) * scale);
-    out.data.set([c, -s, Math.fround(tx), s, c, Math.fround(ty)], n * 6);
-  });
-  return out;
-}
-
-test('affineGrid matches F.affine_grid for both alignCorners settings, with gradients for theta', async () => {
+test('affineGrid names a theta of the wrong shape', () => {
   const theta = affineTheta([[0.3, 1.1, 0.1, -0.2], [-1.2, 0.8, -0.3, 0.05]]);
-  for (const align of [false, true]) {
-    const size: [number, number, number, number] = [2, 3, 7, 9];
-    const g = affineGrid(toTensor(theta), size, { alignCorners: align });
-    sameShapeAs(g, [2, 7, 9, 2]);
-    assertClose(await g.data(), imageRef.affineGrid(theta, size, align).data, { atol: 1e-6, rtol: 1e-6, what: `affineGrid align ${align}` });
-    await gradCheck({ inputs: [theta], gpu: (t) => affineGrid(t, [2, 3, 5, 4], { alignCorners: align }), ref: (a) => imageRef.affineGrid(a, [2, 3, 5, 4], align), what: `affineGrid align ${align}` });
-  }
   assert.throws(() => affineGrid(toTensor(theta), [3, 1, 4, 4]), /affineGrid: theta must be \[N, 2, 3\] with N = 3 for size \[3, 1, 4, 4\], got \[2, 2, 3\]/);
-});
-
-const paddings = ['zeros', 'border', 'reflection'] as const;
-
-test('gridSample matches F.grid_sample: both modes, every padding mode, both alignCorners', async () => {
-  const x = randArr(6, [2, 3, 7, 9]);
-  // Grid points beyond [-1, 1] exercise the padding modes.
-  const grid = randArr(7, [2, 5, 6, 2], -1.6, 1.6);
-  const tx = toTensor(x), tg = toTensor(grid);
-  for (const mode of ['bilinear', 'nearest'] as const) {
-    for (const paddingMode of paddings) {
-      for (const alignCorners of [false, true]) {
-        const what = `gridSample ${mode} ${paddingMode} align ${alignCorners}`;
-        const y = gridSample(tx, tg, { mode, paddingMode, alignCorners });
-        sameShapeAs(y, [2, 3, 5, 6], what);
-        assertClose(await y.data(), imageRef.gridSample(x, grid, mode, paddingMode, alignCorners).data, { atol: 1e-5, rtol: 1e-5, what });
-      }
-    }
-  }
-});
-
-test('gridSample gradients w.r.t. the input and the grid match finite differences', async () => {
-  const x = randArr(8, [1, 2, 5, 6]);
-  const grid = randArr(9, [1, 4, 3, 2], -1.4, 1.4);
-  for (const paddingMode of paddings) {
-    for (const alignCorners of [false, true]) {
-      const what = `gridSample bilinear ${paddingMode} align ${alignCorners}`;
-      await gradCheck({
-        inputs: [x, grid],
-        gpu: (a, g) => gridSample(a, g, { paddingMode, alignCorners }),
-        ref: (a, g) => imageRef.gridSample(a, g, 'bilinear', paddingMode, alignCorners),
-        // The grid gradient is piecewise smooth: a small step keeps differences off the kinks.
-        h: 1e-6,
-        what,
-      });
-      const tg = toTensor(grid);
-      await gradCheck({
-        inputs: [x],
-        gpu: (a) => gridSample(a, tg, { mode: 'nearest', paddingMode, alignCorners }),
-        ref: (a) => imageRef.gridSample(a, grid, 'nearest', paddingMode, alignCorners),
-        what: `gridSample nearest ${paddingMode} align ${alignCorners}`,
-      });
-    }
-  }
 });
 
 test('warping by the identity affine grid reproduces the image; a rotation matches the reference', async () => {

@@ -5,6 +5,7 @@ import type { Family } from '../../src/tensor/ops/names.js';
 import type { BenchCase, OpCase } from './case.js';
 import * as attention from './attention.js';
 import * as gather from './gather.js';
+import * as image from './image.js';
 import * as layernorm from './layernorm.js';
 import * as loss from './loss.js';
 import * as matmul from './matmul.js';
@@ -15,7 +16,7 @@ import * as softmax from './softmax.js';
 
 /** Each family's module of cases (a family without one has no entry yet). */
 export const REGISTRY: Partial<Record<Family, { cases: OpCase[]; benchCases: BenchCase[] }>> = {
-  matmul, softmax, layernorm, pointwise, reduce, movement, gather, attention, loss,
+  matmul, softmax, layernorm, pointwise, reduce, movement, gather, image, attention, loss,
 };
 
 export const BENCH_CASES: BenchCase[] = Object.values(REGISTRY).flatMap((f) => f.benchCases);
