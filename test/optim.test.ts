@@ -1,11 +1,13 @@
-// Optimisers against float64 host references of PyTorch's update rules, over several steps of a
-// hand-made loss whose gradient depends on the parameters; gradient clipping; schedules; and
-// state dicts that resume training bit for bit (also through safetensors).
+// Optimisers: the registry's cases of their ops (test/cases/optim.ts: one AdamW, SGD or clipping
+// update against float64 references), then the optimisers against PyTorch's update rules over
+// several steps of a hand-made loss whose gradient depends on the parameters; gradient clipping;
+// schedules; and state dicts that resume training bit for bit (also through safetensors).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, tidy, optim, saveSafetensors, loadSafetensors, type Tensor } from '../src/index.js';
 import { adamwRefStep, sgdRefStep, clipGradNormRef, type AdamWRefState, type SGDRefState } from '../src/tensor/reference/index.js';
-import { setup, rng, randArray, assertClose } from './harness.js';
+import { setup, rng, randArray, assertClose, checkForward, byOp } from './harness.js';
+import { cases } from './cases/optim.js';
 
 test.before(async () => {
   await setup();
@@ -41,6 +43,12 @@ function backwardStep(params: Tensor[], probs: Problem[]): void {
 }
 
 const gradRef = (p: Float64Array, pr: Problem) => p.map((x, i) => pr.w[i]! * x + pr.c[i]!);
+
+for (const [op, opCases] of byOp(cases)) {
+  test(`${op} (the op the optimisers call) matches the float64 reference`, async () => {
+    for (const c of opCases) await checkForward(c);
+  });
+}
 
 test('AdamW matches PyTorch\'s update rule in float64 over 8 steps, with two groups and a schedule', async () => {
   const r = rng(31);

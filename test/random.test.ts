@@ -1,5 +1,5 @@
-// Random numbers: Philox-4x32-10 against Random123's known answers, GPU draws bit-exact against
-// the JS generator, values that depend only on (seed, offset, element index), seeding and the
+// Random numbers: the registry's cases (test/cases/random.ts: rand bit-exact against the JS
+// generator, randn, gumbel, dropout), Philox-4x32-10 against Random123's known answers, values that depend only on (seed, offset, element index), seeding and the
 // global sequence, moments within statistical tolerance on ~1e5 samples, and dropout's mask,
 // scaling and gradient.
 import { test } from 'uvu';
@@ -7,7 +7,8 @@ import * as assert from 'uvu/assert';
 import { dropout, getRngState, gumbel, manualSeed, rand, randLike, randn, randnLike, setRngState, tensor, tidy } from '../src/index.js';
 import { philox4x32, randomBits, randomRef } from '../src/tensor/reference/random.js';
 import { arr } from '../src/tensor/reference/index.js';
-import { setup, assertClose, gradCheck, rng, randArray, sameShapeAs } from './harness.js';
+import { setup, assertClose, gradCheck, rng, randArray, sameShapeAs, checkForward, checkBackward, byOp } from './harness.js';
+import { cases } from './cases/random.js';
 
 test.before(setup);
 
@@ -39,6 +40,15 @@ function within(what: string, value: number, expected: number, tol: number): voi
   assert.ok(Math.abs(value - expected) <= tol, `${what}: ${value} is not within ${tol} of ${expected}`);
 }
 
+for (const [op, opCases] of byOp(cases)) {
+  test(`${op} matches the JS generator and the float64 transforms${opCases.some((c) => c.grad) ? ', and its gradient finite differences' : ''}`, async () => {
+    for (const c of opCases) {
+      await checkForward(c);
+      if (c.grad) await checkBackward(c);
+    }
+  });
+}
+
 const N = 100_003;
 
 test('philox4x32-10 reproduces the Random123 known-answer vectors', () => {
@@ -46,14 +56,6 @@ test('philox4x32-10 reproduces the Random123 known-answer vectors', () => {
   assert.equal(hex(philox4x32([0, 0, 0, 0], [0, 0])), ['6627e8d5', 'e169c58d', 'bc57ac4c', '9b00dbd8']);
   assert.equal(hex(philox4x32([0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff], [0xffffffff, 0xffffffff])), ['408f276d', '41c83b0e', 'a20bc7c6', '6d5451fd']);
   assert.equal(hex(philox4x32([0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344], [0xa4093822, 0x299f31d0])), ['d16cfe09', '94fdcceb', '5001e420', '24126ea1']);
-});
-
-test('rand on the GPU is bit-exact against the JS generator, for small and 53-bit seeds', async () => {
-  for (const seed of [0, 12345, 2 ** 40 + 7, Number.MAX_SAFE_INTEGER]) {
-    const y = await rand([7, 149], { seed }).data();
-    const expected = Array.from({ length: y.length }, (_, i) => randomRef.uniform(randomBits(seed, 0, i)));
-    assertClose(y, expected, { atol: 0, rtol: 0, what: `rand seed ${seed}` });
-  }
 });
 
 test('element i depends only on (seed, i): a larger tensor starts with a smaller one', async () => {

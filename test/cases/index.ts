@@ -10,13 +10,15 @@ import * as layernorm from './layernorm.js';
 import * as loss from './loss.js';
 import * as matmul from './matmul.js';
 import * as movement from './movement.js';
+import * as optim from './optim.js';
 import * as pointwise from './pointwise.js';
+import * as random from './random.js';
 import * as reduce from './reduce.js';
 import * as softmax from './softmax.js';
 
-/** Each family's module of cases (a family without one has no entry yet). */
-export const REGISTRY: Partial<Record<Family, { cases: OpCase[]; benchCases: BenchCase[] }>> = {
-  matmul, softmax, layernorm, pointwise, reduce, movement, gather, image, attention, loss,
+/** Each family's cases, in the order the benchmark runs them. */
+export const REGISTRY: Record<Family, { cases: OpCase[]; benchCases: BenchCase[] }> = {
+  matmul, softmax, layernorm, pointwise, reduce, movement, gather, image, attention, loss, random, optim,
 };
 
 export const BENCH_CASES: BenchCase[] = Object.values(REGISTRY).flatMap((f) => f.benchCases);
