@@ -95,13 +95,13 @@ export const pythonSlices: [number | undefined, number | undefined, number, numb
 
 export const cases: OpCase[] = [
   ...[[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [0, 2, 3, 1], [2, 0, 1, 3]].map((p, i) => permuteCase([2, 3, 5, 7], p, 3 + i)),
-  permuteCase([2, 3, 5, 7], [1, 3, 0, 2], 8, true),
+  permuteCase([3, 2, 5, 4], [1, 3, 0, 2], 8, true),
   expandCase([3, 1, 5], [2, 3, 4, 5], 4, true),
   ...pythonSlices.map(([s, e, step, idx], i) => sliceCase([3, 7, 4], 1, s, e, step, idx, 5 + i)),
   ...pythonSlices.filter(([, , , idx]) => idx.length > 0).slice(0, 6).map(([s, e, step, idx], i) => sliceCase([4, 7, 3], 1, s, e, step, idx, 20 + i, true)),
   sliceCase([4, 7, 3], 0, 3, undefined, -2, [3, 1], 27, true),
   ...[[0], [3], [1, 3], [0, 1, 2, 3]].map((axes, i) => flipCase([3, 5, 2, 7], axes, 30 + i)),
-  flipCase([3, 5, 2, 7], [1, 3], 34, true),
+  flipCase([2, 5, 3, 7], [1, 3], 34, true),
   ...([[[[1, 2], [0, 3]], 0], [[[2, 0]], -1.5], [[[1, 1], [0, 0], [2, 1], [3, 0]], 7], [[[0, 0]], 0]] as [[number, number][], number][])
     .map(([pads, value], i) => padCase([2, 3, 5, 4], pads, value, 40 + i)),
   padCase([2, 3, 5, 4], [[1, 2], [3, 1]], 0, 44, true),
@@ -109,7 +109,7 @@ export const cases: OpCase[] = [
   concatCase([[2, 3, 5], [2, 3, 2]], -1, 12),
   concatCase([[2, 3, 5], [3, 3, 5]], 0, 13),
   ...[0, 1, 2, -1].map((axis, i) => stackCase([3, 5], 2, axis, 14 + i)),
-  stackCase([3, 5], 2, 1, 18, true),
+  stackCase([4, 5], 2, 1, 18, true),
   splitCase([4, 9, 2], [2, 3, 4], 1, 16, true),
 ];
 
