@@ -63,7 +63,7 @@ function cell(r: WorkloadResult, peer: string, footnotes: string[]): string {
   const o = r.peers[peer];
   if (!o) return '–';
   if (o.status !== 'ok') {
-    // One footnote per distinct reason ("matmul: not implemented yet" on every matmul row).
+    // One footnote per distinct reason (the same reason on every row of a family).
     const text = `${peer}: ${o.status} — ${o.reason.split('\n')[0]}`;
     if (!footnotes.includes(text)) footnotes.push(text);
     return `${o.status === 'error' ? 'error' : 'n/a'} [${footnotes.indexOf(text) + 1}]`;
@@ -88,6 +88,7 @@ export function markdown(rep: RunReport, peerNames: string[]): string {
   lines.push('Median time per iteration of GPU work (each sample: several back-to-back iterations, then one wait');
   lines.push('for the GPU, no readback). Matmul in GFLOP/s (2·M·N·K), the rest in GB/s of ideal traffic (inputs read');
   lines.push('once, output written once). Ratios: webfam\'s speed over the peer\'s (> 1: webfam faster).');
+  lines.push('– : the library has no counterpart of this op in the benchmark.');
   lines.push('');
   const footnotes: string[] = [];
   const header = ['workload', ...peerNames, ...others.map((p) => `webfam/${p}`)];
