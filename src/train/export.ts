@@ -13,6 +13,7 @@ import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../vit/checkpo
 import { exportCheckpoint, importExport, ExportError, type ExportFiles } from '../vit/export.js';
 import type { ImageDataset } from '../data/dataset.js';
 import { FLAGS, UsageError, type FlagName, type ParsedArgs } from './args.js';
+import { log } from './console.js';
 
 /** An export's or a run's config.json is a few KB; anything this large is not one. */
 const MAX_CONFIG_BYTES = 16 * 2 ** 20;
@@ -23,10 +24,6 @@ const LOSS_FLAGS = ['label-smoothing', 'w-stage1', 'w-stage2', 'w-presence', 'w-
 const MAX_DATA_BYTES = 1.5 * 2 ** 30;
 
 type OpenData = (args: ParsedArgs, pretrained: boolean) => Promise<{ train: ImageDataset; val: ImageDataset; test: ImageDataset }>;
-
-function log(msg: string): void {
-  process.stderr.write(`${msg}\n`);
-}
 
 /** Checks the combination of bridge flags; call before any work. */
 export function checkBridgeFlags(args: ParsedArgs): void {
