@@ -65,13 +65,7 @@ test('max and min share the gradient equally among tied extremes', async () => {
   assertClose(await z.grad!.data(), [0, 0, 1, 1], { what: 'min over axis 0' });
 });
 
-test('argmax and argmin keep the reduced axis with keepdim and break ties toward the lowest index', async () => {
-  const r = rng(45);
-  for (const [shape, axis] of [[[5, 7, 3], 1], [[4, 130], -1]] as [number[], number][]) {
-    const t = toTensor(arr(shape, Array.from({ length: numel(shape) }, () => Math.floor(r() * 5))));
-    const ax = axis < 0 ? axis + shape.length : axis;
-    for (const op of ['argmax', 'argmin'] as const) sameShapeAs(t[op](axis, true), shape.map((d, i) => (i === ax ? 1 : d)), `${op} keepdim`);
-  }
+test('argmax and argmin break ties toward the lowest index in a long row', async () => {
   // A tie between a late and an early position in a long row: the row kernel's lanes see the
   // late one first, and still answer the early one.
   const row = new Float32Array(200).fill(0);

@@ -26,15 +26,15 @@ function reduceCase(op: Op, shape: number[], axes: number[] | null, keepdim: boo
   };
 }
 
-function argCase(op: 'argmax' | 'argmin', shape: number[], axis: number, seed: number): OpCase {
+function argCase(op: 'argmax' | 'argmin', shape: number[], axis: number, keepdim: boolean, seed: number): OpCase {
   const ax = axis < 0 ? axis + shape.length : axis;
   return {
     family: 'reduce',
     op,
-    name: `${op} ${shapeText(shape)} axis ${axis}`,
+    name: `${op} ${shapeText(shape)} axis ${axis}${keepdim ? ' keepdim' : ''}`,
     inputs: seeded(seed, (r) => [r.integers(shape, 5)]),
-    gpu: (x) => x[op](axis),
-    ref: (x) => reduceAxes(x, [ax], op === 'argmax' ? argmax : argmin),
+    gpu: (x) => x[op](axis, keepdim),
+    ref: (x) => reduceAxes(x, [ax], op === 'argmax' ? argmax : argmin, keepdim),
     atol: 0,
     rtol: 0,
   };
@@ -62,7 +62,7 @@ export const cases: OpCase[] = [
     ...forwardShapes.flatMap(([shape, axes, what], i) => [false, true].map((keepdim) => reduceCase(op, shape, axes, keepdim, shape.length * 31 + i, { what }))),
     ...gradShapes.map(([shape, axes]) => reduceCase(op, shape, axes, true, shape[0]! * 7 + shape.length, { grad: true })),
   ]),
-  ...(['argmax', 'argmin'] as const).flatMap((op) => argShapes.map(([shape, axis], i) => argCase(op, shape, axis, 45 + i))),
+  ...(['argmax', 'argmin'] as const).flatMap((op) => argShapes.flatMap(([shape, axis], i) => [false, true].map((keepdim) => argCase(op, shape, axis, keepdim, 45 + i)))),
 ];
 
 const rows = 1024, cols = 1024;
@@ -71,5 +71,5 @@ export const benchCases: BenchCase[] = [
     { ...reduceCase(op, [rows, cols], [1], false, 1, { what: 'row kernel' }), id: `${op}-rows-${rows}x${cols}` },
     { ...reduceCase(op, [rows, cols], [0], false, 2, { what: 'column kernel' }), id: `${op}-columns-${rows}x${cols}` },
   ]),
-  ...(['argmax', 'argmin'] as const).map((op) => ({ ...argCase(op, [rows, cols], 1, 3), id: `${op}-${rows}x${cols}` })),
+  ...(['argmax', 'argmin'] as const).map((op) => ({ ...argCase(op, [rows, cols], 1, false, 3), id: `${op}-${rows}x${cols}` })),
 ];
