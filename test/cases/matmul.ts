@@ -18,9 +18,9 @@ interface MatmulOptions {
 }
 
 /** Stored shape of a rows × cols operand (transposed when `trans`). */
-export const stored = (rows: number, cols: number, trans: boolean): number[] => (trans ? [cols, rows] : [rows, cols]);
+const stored = (rows: number, cols: number, trans: boolean): number[] => (trans ? [cols, rows] : [rows, cols]);
 
-export function matmulCase(sa: number[], sb: number[], seed: number, o: MatmulOptions = {}): OpCase {
+function matmulCase(sa: number[], sb: number[], seed: number, o: MatmulOptions = {}): OpCase {
   const { transA = false, transB = false, activation } = o;
   // The contraction length sets the f32 rounding error of each output.
   const K = sa.length === 1 ? sa[0]! : transA ? sa[sa.length - 2]! : sa[sa.length - 1]!;

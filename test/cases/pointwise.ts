@@ -112,7 +112,7 @@ function geluChainCase(shape: number[], seed: number): OpCase {
   };
 }
 
-export const binaryShapes: [number[], number[]][] = [
+const binaryShapes: [number[], number[]][] = [
   [[5, 7], [5, 7]],
   [[4, 1, 9], [3, 1]],
   [[2, 3, 5, 7], [7]],
