@@ -24,7 +24,8 @@ export function webfamPeer(version: string): Peer {
           await sync();
         },
         async output(): Promise<Float32Array> {
-          const y = op();
+          // tidy frees what the call made on the way (copies, stacked parts) and keeps the result.
+          const y = tidy(op);
           try {
             return await y.data();
           } finally {
