@@ -8,7 +8,8 @@
 //                                 [--quick] [--extra "--epochs 4"] [--no-readme]
 //   node dist/bench/robustness.js --merge FILE.json FILE.json ...   (seeds run at different times → one table)
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, mkdirSync, renameSync } from 'node:fs';
+import { readFileSync, mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../src/io/files.js';
 
 interface Config {
   id: string;
@@ -56,10 +57,6 @@ const opt = (name: string, dflt: string) => {
 const date = new Date().toISOString().slice(0, 10);
 const writeReadme = !argv.includes('--no-readme');
 
-function writeAtomic(path: string, text: string): void {
-  writeFileSync(`${path}.tmp`, text);
-  renameSync(`${path}.tmp`, path);
-}
 
 function runOnce(c: Config, seed: number, passArgs: string[]): Promise<RunResult & { adapter: string; data?: string }> {
   const args = ['train.js', ...c.args, '--seed', String(seed), '--json', '--out', 'runs/bench', '--name', `${c.id}-seed${seed}-${Date.now()}`, ...passArgs];
@@ -137,25 +134,25 @@ function merge(paths: string[]): ResultFile {
   return out;
 }
 
-function publish(f: ResultFile, base: string): void {
+async function publish(f: ResultFile, base: string): Promise<void> {
   const table = tableOf(f);
   process.stdout.write(table + '\n');
   mkdirSync('bench/results', { recursive: true });
-  writeAtomic(`${base}.json`, JSON.stringify(f, null, 2) + '\n');
-  writeAtomic(`${base}.md`, table + '\n');
+  await writeFileAtomic(`${base}.json`, JSON.stringify(f, null, 2) + '\n');
+  await writeFileAtomic(`${base}.md`, table + '\n');
   process.stderr.write(`bench: wrote ${base}.json and .md\n`);
   if (f.quick || !writeReadme) return;
   const readme = readFileSync('README.md', 'utf8');
   const start = '<!-- robustness:start -->', end = '<!-- robustness:end -->';
   if (!readme.includes(start) || !readme.includes(end)) return;
-  writeAtomic('README.md', readme.slice(0, readme.indexOf(start) + start.length) + '\n' + table + '\n' + readme.slice(readme.indexOf(end)));
+  await writeFileAtomic('README.md', readme.slice(0, readme.indexOf(start) + start.length) + '\n' + table + '\n' + readme.slice(readme.indexOf(end)));
   process.stderr.write('bench: updated the table in README.md\n');
 }
 
 if (argv.includes('--merge')) {
   const paths = argv.slice(argv.indexOf('--merge') + 1).filter((a) => !a.startsWith('--'));
   if (paths.length === 0) throw new Error('--merge needs result files, e.g. bench/results/robustness-*.json');
-  publish(merge(paths), `bench/results/robustness-${date}-combined`);
+  await publish(merge(paths), `bench/results/robustness-${date}-combined`);
 } else {
   const seeds = Number(opt('seeds', '3'));
   /** Seeds run are first-seed … first-seed + seeds − 1 (to add seeds to an earlier run). */
@@ -183,5 +180,5 @@ if (argv.includes('--merge')) {
   const subset = methods.join(',') === DEFAULT_METHODS.join(',') ? '' : `-${methods.join('+')}`;
   const seedPart = firstSeed === 0 && seeds === 3 ? '' : `-seeds${seedList(Array.from({ length: seeds }, (_, i) => firstSeed + i)).replace(/[–, ]+/g, '-')}`;
   const extraPart = extra.length ? `-${extra.join('-').replace(/[^a-z0-9.]+/gi, '-').replace(/^-+|-+$/g, '')}` : '';
-  publish(f, `bench/results/robustness-${date}${quick ? '-quick' : ''}${extraPart}${seedPart}${subset}`);
+  await publish(f, `bench/results/robustness-${date}${quick ? '-quick' : ''}${extraPart}${seedPart}${subset}`);
 }

@@ -2,7 +2,8 @@
 // webfam, jax-js and TensorFlow.js, on the same adapter, in one process, from the same initial
 // weights and batch; loss curves compared. `node dist/bench/train-step.js --help` for options.
 import { createRequire } from 'node:module';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomic } from '../src/io/files.js';
 import { join } from 'node:path';
 import { installNavigatorGpu, installedVersion, machineLoad, type LoadSample } from './lib/env.js';
 import { median } from './lib/measure.js';
@@ -244,8 +245,7 @@ async function main(): Promise<void> {
     const files: string[] = [];
     for (const [ext, text] of [['json', JSON.stringify(report, null, 2) + '\n'], ['md', markdown(report)]] as const) {
       const path = join(args.out, `${base}.${ext}`);
-      writeFileSync(`${path}.tmp`, text);
-      renameSync(`${path}.tmp`, path);
+      await writeFileAtomic(path, text);
       files.push(path);
     }
     log(`wrote ${files.join(', ')}`);

@@ -1,7 +1,7 @@
 // Image files to [3,S,S] floats: JPEG/PNG decoding with sharp (Node), the crop geometry shared by
 // images and their masks, an anti-aliased resampler for masks (pure TS), layout conversions.
 import { decodePNG, PNGError, type RasterImage } from '../io/png.js';
-import { isMissingPackage, missingPackage } from '../io/node.js';
+import { nodeModule } from '../io/node.js';
 
 /**
  * How a W×H picture becomes S×S:
@@ -145,17 +145,15 @@ interface SharpPipeline {
 
 let sharpModule: Promise<SharpFactory> | null = null;
 
-/** sharp, loaded on first use (a non-literal specifier keeps it out of the browser bundle). */
+/** sharp, loaded on first use (through nodeModule, which keeps it out of the browser bundle). */
 export function loadSharp(): Promise<SharpFactory> {
   sharpModule ??= (async () => {
-    const specifier = 'sharp';
     try {
-      const mod = (await import(/* @vite-ignore */ specifier)) as { default?: SharpFactory } & SharpFactory;
+      const mod = await nodeModule<{ default?: SharpFactory } & SharpFactory>('sharp', 'decoding JPEG/PNG files', '', (m) => new ImageDecodeError(m));
       return (mod.default ?? mod) as SharpFactory;
     } catch (e) {
       sharpModule = null;
-      if (isMissingPackage(e, 'sharp')) throw new ImageDecodeError(missingPackage('sharp', 'decoding JPEG/PNG files'));
-      throw new ImageDecodeError(`decoding JPEG/PNG files needs the \`sharp\` package, which is installed but failed to load: ${(e as Error).message}`);
+      throw e;
     }
   })();
   return sharpModule;

@@ -5,7 +5,8 @@ import { parseCsv, csvLine } from './csv.js';
 import { decodeImage, decodeMask, decodeResized, hwcToCHW, imageSize, maskToSize, type ResizeOptions } from './image.js';
 import { assembleBatch, groupNamesOf, type Batch, type ImageDataset, type NormalizeOption, type Sample } from './dataset.js';
 import { encodePNG } from '../io/png.js';
-import { FileError, readRegularFile, realFolder, resolveInside } from '../io/files.js';
+import { FileError, readRegularFile, realFolder, resolveInside, writeFileAtomic } from '../io/files.js';
+import { nodeModule } from '../io/node.js';
 
 /**
  * The largest metadata.csv read: Waterbirds' is 0.6 MB, and a million rows fit in about 60 MB.
@@ -72,13 +73,13 @@ export interface ValidateOptions {
 interface NodeApis { fs: typeof import('node:fs/promises'); path: typeof import('node:path'); zlib: typeof import('node:zlib') }
 let nodeApis: Promise<NodeApis> | null = null;
 function node(): Promise<NodeApis> {
-  // Non-literal specifiers: bundlers leave them alone, so the browser build has no Node code.
   nodeApis ??= (async () => {
-    const load = (specifier: string) => import(/* @vite-ignore */ specifier);
+    const load = <T>(specifier: string) => nodeModule<T>(specifier, 'reading data folders', 'in a browser use a benchmark');
     try {
-      return { fs: await load('node:fs/promises'), path: await load('node:path'), zlib: await load('node:zlib') };
-    } catch {
-      throw new Error('data folders need Node.js; in a browser use the synthetic benchmark');
+      return { fs: await load<NodeApis['fs']>('node:fs/promises'), path: await load<NodeApis['path']>('node:path'), zlib: await load<NodeApis['zlib']>('node:zlib') };
+    } catch (e) {
+      nodeApis = null;
+      throw e;
     }
   })();
   return nodeApis;
@@ -387,6 +388,5 @@ export async function exportFolder(dir: string, splits: readonly (ImageDataset |
   }
   // metadata.csv last and atomically: a folder with a metadata file is a complete folder.
   const csvPath = path.join(dir, 'metadata.csv');
-  await fs.writeFile(`${csvPath}.tmp-${process.pid}`, lines.join('\n') + '\n');
-  await fs.rename(`${csvPath}.tmp-${process.pid}`, csvPath);
+  await writeFileAtomic(csvPath, lines.join('\n') + '\n');
 }

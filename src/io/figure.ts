@@ -4,6 +4,8 @@
 // layout code asks the painter how wide a text is, so both renderings keep labels inside the frame.
 import { blankImage, drawLine, drawText, fillRect, paste, scaleImage, textWidth as bitmapTextWidth, type RGB } from './plot.js';
 import { encodePNG, savePNG, type RasterImage } from './png.js';
+import { writeFileAtomic } from './files.js';
+import { nodeModule } from './node.js';
 
 export type { RGB };
 
@@ -238,9 +240,7 @@ export function sharpForFigures(): Promise<SharpFactory | null> {
   svgRenderer ??= (async () => {
     let sharp: SharpFactory;
     try {
-      const specifier = 'sharp'; // not a literal: bundlers leave it alone, the browser build has no Node code
-      const mod = (await import(/* @vite-ignore */ specifier)) as { default: SharpFactory };
-      sharp = mod.default;
+      sharp = (await nodeModule<{ default: SharpFactory }>('sharp', 'drawing figures with real text')).default;
     } catch {
       return null;
     }
@@ -279,7 +279,7 @@ export async function saveFigure(path: string, width: number, height: number | (
       if (opts.backend === 'svg') throw e;
     }
     if (png) {
-      await writeAtomic(path, png);
+      await writeFileAtomic(path, png);
       return 'svg';
     }
   }
@@ -287,17 +287,4 @@ export async function saveFigure(path: string, width: number, height: number | (
   draw(p);
   await savePNG(path, p.raster);
   return 'raster';
-}
-
-async function writeAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const specifier = 'node:fs/promises';
-  const fs = (await import(/* @vite-ignore */ specifier)) as typeof import('node:fs/promises');
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    await fs.writeFile(tmp, bytes);
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
 }

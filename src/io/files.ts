@@ -2,10 +2,12 @@
 // byte is read, and names from a data folder resolved inside that folder after following symlinks.
 // What a careless or hostile name can do otherwise: /dev/zero or a FIFO is read forever,
 // `../../etc/passwd` or a symlink reads outside the data, a sparse 100 GB file fills memory.
+// Writing: every file webfam writes (checkpoints, JSON, pictures, metadata.csv) goes through
+// writeFileAtomic, so a crash or a full disk never leaves one half-written.
 import { nodeModule } from './node.js';
 import { formatBytes } from '../tensor/runtime.js';
 
-export type FileProblem = 'missing' | 'unreadable' | 'not-regular' | 'too-large' | 'outside';
+export type FileProblem = 'missing' | 'unreadable' | 'unwritable' | 'not-regular' | 'too-large' | 'outside';
 
 /**
  * A file that cannot be used: missing, not a regular file, too large, or outside its folder. The
@@ -151,4 +153,27 @@ export async function resolveInside(realDir: string, name: string, what: string)
   }
   if (!inside(real)) throw new FileError(joined, 'outside', what, `is a symbolic link to ${real}, outside the data folder ${realDir}`);
   return real;
+}
+
+/**
+ * Writes `data` to `path` whole or not at all: into a temporary file next to it (name.tmp-..., which
+ * train.js clears from a run folder), flushed to disk, then renamed over `path`. On failure the
+ * temporary file is removed and a FileError names `path` and the reason.
+ */
+export async function writeFileAtomic(path: string, data: Uint8Array | string): Promise<void> {
+  const fs = await nodeModule<Fs>('node:fs/promises', 'writing files', 'in a browser keep the bytes or offer them as a download');
+  const tmp = `${path}.tmp-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+  try {
+    const fh = await fs.open(tmp, 'w');
+    try {
+      await fh.writeFile(data);
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await fs.rename(tmp, path);
+  } catch (e) {
+    await fs.rm(tmp, { force: true }).catch(() => {});
+    throw new FileError(path, 'unwritable', 'cannot write', `: ${reasonOf(e)}`);
+  }
 }

@@ -1,25 +1,31 @@
-// Node-only modules (node:fs, node:zlib, sharp, ...) loaded on first use. The specifier is not a
-// literal, so bundlers leave the import alone and the browser build carries no Node code; outside
-// Node the caller's `where` sentence says what to use instead.
+// Node-only modules (node:fs, node:zlib, sharp, ...) loaded on first use, the one place webfam
+// imports them. The specifier arrives as a parameter, never a literal or a local constant (which
+// a minifier inlines into a literal import('sharp'), see 22e2951), so bundlers leave the import
+// alone and the browser build carries no Node code; outside Node, or without an optional package,
+// the caller's `what` and `instead` make the message.
 
-const cache = new Map<string, Promise<unknown>>();
+const loaded = new Map<string, Promise<unknown>>();
 
-/** A Node module, or an Error saying that `what` needs Node.js and, after it, `instead`. */
-export function nodeModule<T>(specifier: string, what: string, instead = ''): Promise<T> {
-  let p = cache.get(specifier) as Promise<T> | undefined;
+/**
+ * A Node module, or an error (made by `makeError`, a plain Error by default) saying that `what`
+ * needs Node.js (or the package) and, after it, `instead`.
+ */
+export async function nodeModule<T>(specifier: string, what: string, instead = '', makeError: (message: string) => Error = (m) => new Error(m)): Promise<T> {
+  let p = loaded.get(specifier);
   if (!p) {
-    p = (async () => {
-      try {
-        return (await import(/* @vite-ignore */ specifier)) as T;
-      } catch (e) {
-        cache.delete(specifier);
-        if (!specifier.startsWith('node:') && isMissingPackage(e, specifier)) throw new Error(missingPackage(specifier, what));
-        throw new Error(`${what} needs ${specifier.startsWith('node:') ? 'Node.js' : `the \`${specifier}\` package`}${instead ? `; ${instead}` : ''} (${(e as Error).message})`);
-      }
-    })();
-    cache.set(specifier, p);
+    p = import(/* @vite-ignore */ specifier);
+    loaded.set(specifier, p);
+    // A failed load is retried on the next call (the package may be installed by then).
+    p.catch(() => loaded.delete(specifier));
   }
-  return p;
+  try {
+    return (await p) as T;
+  } catch (e) {
+    const node = specifier.startsWith('node:');
+    if (!node && isMissingPackage(e, specifier)) throw makeError(missingPackage(specifier, what));
+    const needs = node ? 'Node.js' : `the \`${specifier}\` package, which is installed but failed to load`;
+    throw makeError(`${what} needs ${needs}${instead ? `; ${instead}` : ''} (${(e as Error).message})`);
+  }
 }
 
 /**

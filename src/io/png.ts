@@ -5,6 +5,8 @@
 // hand-written on purpose: it is synchronous and runs in the page and in Node without sharp (mask
 // files, tests); libvips decodes a 560×1300 picture in 3 ms against 60 ms here, which only matters
 // for files far larger than the masks it reads.
+import { writeFileAtomic } from './files.js';
+import { nodeModule } from './node.js';
 
 /** An 8-bit raster, row-major, channels interleaved (HWC). */
 export interface RasterImage {
@@ -400,13 +402,9 @@ export function decodePNG(bytes: Uint8Array): RasterImage {
 
 // ------------------------------------------------------------------ Node files
 
-// Non-literal specifiers: bundlers leave these imports alone, so the browser build has no Node code.
-async function nodeModule<T>(specifier: string): Promise<T> {
-  try {
-    return (await import(/* @vite-ignore */ specifier)) as T;
-  } catch {
-    throw new PNGError(`${specifier} is unavailable: file functions need Node.js (in a browser use encodePNG/decodePNG)`);
-  }
+/** A Node module for the PNG file functions, or a PNGError outside Node. */
+function nodeApi<T>(specifier: string): Promise<T> {
+  return nodeModule<T>(specifier, 'PNG file functions', 'in a browser use encodePNG/decodePNG', (m) => new PNGError(m));
 }
 
 interface SharpPipeline {
@@ -422,7 +420,7 @@ function optionalSharp(): Promise<RawToPNG | null> {
     try {
       // Through nodeModule's parameter: a constant here would be inlined by the minifier into a
       // literal import('sharp'), which the browser build refuses.
-      return (await nodeModule<{ default: RawToPNG }>('sharp')).default;
+      return (await nodeModule<{ default: RawToPNG }>('sharp', 'encoding PNGs with sharp')).default;
     } catch {
       return null;
     }
@@ -444,27 +442,18 @@ async function encodeForFile(img: RasterImage): Promise<Uint8Array> {
     // One or two channels are gray (and alpha): without saying so libvips would write RGB.
     return new Uint8Array(await (channels <= 2 ? raw.toColourspace('b-w') : raw).png({ compressionLevel: 9, adaptiveFiltering: true }).toBuffer());
   }
-  const zlib = await nodeModule<typeof import('node:zlib')>('node:zlib');
+  const zlib = await nodeApi<typeof import('node:zlib')>('node:zlib');
   return encodePNG(img, { deflate: (d) => zlib.deflateSync(d, { level: 6 }) });
 }
 
 /** Writes a PNG atomically (temp file + rename), compressed (with sharp when installed). */
 export async function savePNG(path: string, img: RasterImage): Promise<void> {
-  const fs = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises');
-  const bytes = await encodeForFile(img);
-  const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2)}`;
-  try {
-    await fs.writeFile(tmp, bytes);
-    await fs.rename(tmp, path);
-  } catch (e) {
-    await fs.rm(tmp, { force: true });
-    throw e;
-  }
+  await writeFileAtomic(path, await encodeForFile(img));
 }
 
 /** Reads and decodes a PNG file. */
 export async function loadPNG(path: string): Promise<RasterImage> {
-  const fs = await nodeModule<typeof import('node:fs/promises')>('node:fs/promises');
+  const fs = await nodeApi<typeof import('node:fs/promises')>('node:fs/promises');
   const bytes = await fs.readFile(path);
   try {
     return decodePNG(bytes);

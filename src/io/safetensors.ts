@@ -3,7 +3,8 @@
 // Format: u64 LE header length N, N bytes of JSON header, then the raw little-endian data.
 import { Tensor, tensor } from '../tensor/tensor.js';
 import { fmt } from '../tensor/shape.js';
-import { openRegularFile } from './files.js';
+import { openRegularFile, writeFileAtomic } from './files.js';
+import { nodeModule } from './node.js';
 
 /** A tensor's values on the host, always f32 (other dtypes are converted on read). */
 export interface HostTensor {
@@ -328,15 +329,9 @@ export async function loadSafetensorsResponse(source: Response | string | URL, o
 
 // ------------------------------------------------------------------ Node files
 
-// Non-literal specifiers: bundlers leave these imports alone, so the browser build carries no
-// Node code, and the functions below fail with a clear message outside Node.
-async function nodeFs(): Promise<typeof import('node:fs/promises')> {
-  const specifier = 'node:fs/promises';
-  try {
-    return await import(/* @vite-ignore */ specifier);
-  } catch {
-    fail('file functions need Node.js; in a browser use loadSafetensors(arrayBuffer) or loadSafetensorsResponse(response)');
-  }
+/** Fails with a clear message outside Node. */
+function nodeOnly(): Promise<unknown> {
+  return nodeModule('node:fs/promises', 'reading safetensors files', 'in a browser use loadSafetensors(arrayBuffer) or loadSafetensorsResponse(response)', (m) => new SafetensorsError(m));
 }
 
 /**
@@ -351,7 +346,7 @@ export const MAX_SAFETENSORS_FILE_BYTES = 2 * 2 ** 30;
  * against the file's size before the rest is read, so a garbage or hostile file costs a few bytes.
  */
 export async function readSafetensorsFile(path: string, opts: { maxBytes?: number } = {}): Promise<Uint8Array> {
-  await nodeFs(); // the Node-only message, before anything else
+  await nodeOnly(); // the Node-only message, before anything else
   let opened;
   try {
     opened = await openRegularFile(path, { maxBytes: opts.maxBytes ?? MAX_SAFETENSORS_FILE_BYTES, what: 'file' });
@@ -413,24 +408,9 @@ export async function loadSafetensorsFile(path: string): Promise<SafetensorsCont
  */
 export async function saveSafetensorsFile(path: string, tensors: Record<string, Tensor>, metadata?: Record<string, string>): Promise<void> {
   const bytes = await saveSafetensors(tensors, metadata);
-  await writeFileAtomic(path, bytes);
-}
-
-/** Writes bytes to `path` through a temporary file and a rename (Node). */
-export async function writeFileAtomic(path: string, bytes: Uint8Array): Promise<void> {
-  const fs = await nodeFs();
-  const tmp = `${path}.tmp-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
   try {
-    const fh = await fs.open(tmp, 'w');
-    try {
-      await fh.writeFile(bytes);
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
-    await fs.rename(tmp, path);
+    await writeFileAtomic(path, bytes);
   } catch (e) {
-    await fs.rm(tmp, { force: true }).catch(() => {});
-    throw new SafetensorsError(`cannot write ${path}: ${(e as Error).message}`);
+    fail((e as Error).message);
   }
 }

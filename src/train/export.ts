@@ -7,8 +7,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { writeFileAtomic, encodeSafetensors, parseSafetensorsHeader, readSafetensorsFile, type HostTensor } from '../io/safetensors.js';
-import { readRegularFile } from '../io/files.js';
+import { encodeSafetensors, parseSafetensorsHeader, readSafetensorsFile, type HostTensor } from '../io/safetensors.js';
+import { readRegularFile, writeFileAtomic } from '../io/files.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../vit/checkpoint.js';
 import { exportCheckpoint, importExport, ExportError, type ExportFiles } from '../vit/export.js';
 import type { ImageDataset } from '../data/dataset.js';
@@ -100,7 +100,7 @@ async function trainingSettings(checkpoint: string): Promise<Record<string, unkn
 export async function writeExport(dir: string, exp: ExportFiles): Promise<void> {
   await mkdir(dir, { recursive: true });
   for (const [name, bytes] of Object.entries(exp.files)) await writeFileAtomic(join(dir, name), bytes);
-  await writeFileAtomic(join(dir, 'config.json'), new TextEncoder().encode(JSON.stringify(exp.config, null, 2) + '\n'));
+  await writeFileAtomic(join(dir, 'config.json'), JSON.stringify(exp.config, null, 2) + '\n');
 }
 
 /** A data split as a safetensors file: images [N, 3, S, S] in [0, 1], labels [N], places [N] (f32). */

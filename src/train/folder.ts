@@ -3,8 +3,7 @@
 // and SIGTERM ask the run to save and stop.
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { writeFile, rename } from 'node:fs/promises';
-import { reasonOf } from '../io/files.js';
+import { reasonOf, writeFileAtomic } from '../io/files.js';
 import { UsageError } from './args.js';
 import { log } from './console.js';
 
@@ -54,10 +53,8 @@ export async function inRunFolder(dir: string, checkpointPath: string, body: (fo
 }
 
 /** A JSON file (config.json, metrics.json) replaced whole or not at all. */
-export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, JSON.stringify(value, null, 2) + '\n');
-  await rename(tmp, path);
+export function writeJsonAtomic(path: string, value: unknown): Promise<void> {
+  return writeFileAtomic(path, JSON.stringify(value, null, 2) + '\n');
 }
 
 /**

@@ -2,7 +2,8 @@
 // the step's losses are read, so `tail -f` shows training as it goes and any JSON-lines reader
 // (jq, pandas.read_json(lines=True)) plots it. On --resume the file is cut back to the
 // checkpoint's step first, so a resumed run's log holds every step exactly once.
-import { appendFileSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { writeFileAtomic } from '../io/files.js';
 
 /** One line of log.jsonl. Loss terms appear as loss_<term> (loss itself is the weighted total). */
 export interface StepRecord {
@@ -45,7 +46,7 @@ export class StepLog {
    * are removed (the file is rewritten atomically). Returns the log and, when the file holds
    * fewer steps than the checkpoint (deleted or from a version without it), a warning.
    */
-  static resume(path: string, step: number): { log: StepLog; warning: string | null } {
+  static async resume(path: string, step: number): Promise<{ log: StepLog; warning: string | null }> {
     const log = new StepLog(path);
     const kept: string[] = [];
     if (existsSync(path) && statSync(path).isFile()) {
@@ -62,9 +63,7 @@ export class StepLog {
         log.losses.push({ step: rec.step, loss: typeof rec.loss === 'number' ? rec.loss : NaN });
       }
     }
-    const tmp = `${path}.tmp-${process.pid}`;
-    writeFileSync(tmp, kept.map((l) => `${l}\n`).join(''));
-    renameSync(tmp, path);
+    await writeFileAtomic(path, kept.map((l) => `${l}\n`).join(''));
     const have = log.losses.length;
     const warning = have < step ? `${path} holds ${have} of the ${step} steps before the checkpoint; the steps after it are logged as usual` : null;
     return { log, warning };

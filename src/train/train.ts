@@ -98,7 +98,7 @@ async function trainInFolder(run: PlannedRun, folder: RunFolder): Promise<number
   }
   const config = { ...args, explicit: undefined, name, spec, phases, adapter: adapter.description, data_description: data.description };
   await writeJsonAtomic(join(dir, 'config.json'), config);
-  const stepLog = openStepLog(dir, resumeHost ? run.prog.globalStep : null);
+  const stepLog = await openStepLog(dir, resumeHost ? run.prog.globalStep : null);
   const { prog, exit } = await trainPhases({
     args, method, name, dir, ckptPath, bestPath: run.bestPath, data, phases, loader: run.loader, model, weights: lossWeights(args), stepLog,
     wasInterrupted: folder.wasInterrupted,
@@ -142,9 +142,9 @@ async function loadFineTuningStart(model: Module, init: string, host: HostCheckp
 }
 
 /** log.jsonl, one line per optimiser step; a resumed run first cuts it back to the checkpoint's step. */
-function openStepLog(dir: string, resumedAtStep: number | null): StepLog {
+async function openStepLog(dir: string, resumedAtStep: number | null): Promise<StepLog> {
   if (resumedAtStep === null) return StepLog.create(join(dir, 'log.jsonl'));
-  const { log: resumed, warning } = StepLog.resume(join(dir, 'log.jsonl'), resumedAtStep);
+  const { log: resumed, warning } = await StepLog.resume(join(dir, 'log.jsonl'), resumedAtStep);
   if (warning) log(`train.js: warning: ${warning}`);
   return resumed;
 }
