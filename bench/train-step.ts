@@ -1,6 +1,7 @@
 // Training-step benchmark: one full step (forward, backward, AdamW) of the same ViT classifier in
 // webfam, jax-js and TensorFlow.js, on the same adapter, in one process, from the same initial
-// weights and batch; loss curves compared. `node dist/bench/train-step.js --help` for options.
+// weights and batch; loss curves compared. PyTorch on the CPU runs beside them (in a Python process
+// driven step by step) as the native reference a CPU-only user would otherwise pick. `node dist/bench/train-step.js --help` for options.
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../src/io/files.js';
@@ -12,14 +13,16 @@ import type { HostParams, StepSpec, TrainCase, TrainPeer } from './peers/vit-com
 import { vitWebfamPeer, webfamInitialParams } from './peers/vit-webfam.js';
 import { vitJaxPeer } from './peers/vit-jax.js';
 import { vitTfjsPeer } from './peers/vit-tfjs.js';
+import { vitTorchPeer } from './peers/vit-torch.js';
 import { syntheticDataset } from '../src/data/synthetic.js';
 import { forwardFlops, vitConfig, PRESETS, type PresetName, type ViTConfig } from '../src/vit/config.js';
 
 const HELP = `Usage: node dist/bench/train-step.js [options]      (or: npm run bench:step -- [options])
 
 Times one training step (forward, backward, AdamW) of a ViT classifier in webfam, jax-js and
-TensorFlow.js on the same WebGPU adapter, from the same weights and batch, compares their loss
-curves, and writes bench/results/train-step-<date>-<tag>.{json,md}.
+TensorFlow.js on the same WebGPU adapter, and in PyTorch on the CPU (/usr/bin/python3 with
+python3-torch; WEBFAM_PYTHON names another interpreter), from the same weights and batch, compares
+their loss curves, and writes bench/results/train-step-<date>-<tag>.{json,md}.
 
   --config <name>    a preset of src/vit/config.ts (default webfam_small: 64 px, patch 8, width 192,
                      depth 4, 3 heads), or dinov2_s224 (ViT-S/14 reg4 at 224 px); always 2 classes
@@ -27,7 +30,7 @@ curves, and writes bench/results/train-step-<date>-<tag>.{json,md}.
   --batch <n>        batch size (default 32)
   --steps <n>        steps for every library (default 5); the first is the warm-up (compiles)
   --webfam-steps <n> steps for webfam (default 10, at least --steps)
-  --peers <list>     libraries (default webfam,jax-js,tfjs; webfam always runs: it makes the weights)
+  --peers <list>     libraries (default webfam,jax-js,tfjs,torch; webfam always runs: it makes the weights)
   --lr <x>           AdamW learning rate (default 1e-3; betas 0.9, 0.999, eps 1e-8, decay 0.01)
   --seed <n>         weight and data seed (default 0)
   --out <dir>        where the results go (default bench/results)
@@ -46,7 +49,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { config: 'webfam_small', batch: 32, steps: 5, webfamSteps: 10, peers: ['webfam', 'jax-js', 'tfjs'], lr: 1e-3, seed: 0, out: 'bench/results', json: false, write: true, help: false };
+  const a: Args = { config: 'webfam_small', batch: 32, steps: 5, webfamSteps: 10, peers: ['webfam', 'jax-js', 'tfjs', 'torch'], lr: 1e-3, seed: 0, out: 'bench/results', json: false, write: true, help: false };
   const num = (flag: string, v: string | undefined, int = true): number => {
     const x = Number(v);
     if (v === undefined || !Number.isFinite(x) || (int && (!Number.isInteger(x) || x < 1))) throw new Error(`${flag} needs a ${int ? 'positive integer' : 'number'}, got ${v}`);
@@ -70,7 +73,7 @@ function parseArgs(argv: string[]): Args {
     else if (f === '--help' || f === '-h') a.help = true;
     else throw new Error(`unknown option ${f} (--help lists them)`);
   }
-  const known = ['webfam', 'jax-js', 'tfjs'];
+  const known = ['webfam', 'jax-js', 'tfjs', 'torch'];
   for (const p of a.peers) if (!known.includes(p)) throw new Error(`--peers: unknown library ${p} (known: ${known.join(', ')})`);
   if (!a.peers.includes('webfam')) a.peers.unshift('webfam');
   a.webfamSteps = Math.max(a.webfamSteps, a.steps);
@@ -139,6 +142,7 @@ async function main(): Promise<void> {
     webfam: () => vitWebfamPeer(webfamVersion),
     'jax-js': () => vitJaxPeer(installedVersion('@jax-js/jax')),
     tfjs: () => vitTfjsPeer(`core ${installedVersion('@tensorflow/tfjs-core')}, webgpu ${installedVersion('@tensorflow/tfjs-backend-webgpu')}`),
+    torch: () => vitTorchPeer(),
   };
   const results: Record<string, PeerResult> = {};
   const peers: TrainPeer[] = [];
@@ -168,6 +172,7 @@ async function main(): Promise<void> {
     try {
       live.push({ peer, c: await peer.prepare(spec, initial), steps: peer.name === 'webfam' ? args.webfamSteps : args.steps });
       results[peer.name]!.note = live.at(-1)!.c.note;
+      results[peer.name]!.version = peer.version;
     } catch (e) {
       Object.assign(results[peer.name]!, { status: 'error', error: `prepare: ${errorText(e)}` });
       log(`  ${peer.name}: prepare failed (${errorText(e)})`);
@@ -210,7 +215,8 @@ async function main(): Promise<void> {
   const endLoad = machineLoad();
   const totalSec = (performance.now() - started) / 1e3;
 
-  const adapters = Object.values(results).map((r) => r.adapter).filter((a): a is AdapterSummary => !!a);
+  // PyTorch runs on the CPU by design; "same adapter" is about the WebGPU libraries.
+  const adapters = Object.entries(results).filter(([name]) => name !== 'torch').map(([, r]) => r.adapter).filter((a): a is AdapterSummary => !!a);
   const adapter = results.webfam!.adapter!;
   const report = {
     suite: 'train-step',
@@ -302,7 +308,7 @@ function markdown(rep: Report): string {
   const L: string[] = [];
   L.push(`# Training-step benchmark — ${rep.date.slice(0, 10)}`, '');
   L.push(`ViT classifier \`${c.name}\`: ${c.imageSize} px, patch ${c.patchSize}, width ${c.embedDim}, depth ${c.depth}, ${c.numHeads} heads, MLP ×${c.mlpRatio} (exact GELU), pre-norm, LayerNorm ε ${c.normEps.toExponential()}, CLS token + learned position embeddings${c.regTokens ? `, ${c.regTokens} registers` : ''}${c.layerScale ? `, LayerScale ${c.layerScale}` : ''}, final norm, linear head; ${c.numClasses} classes, batch ${rep.batch}, cross-entropy; ${(rep.numParams / 1e6).toFixed(2)} M parameters; AdamW lr ${rep.optimizer.lr}, betas (${rep.optimizer.beta1}, ${rep.optimizer.beta2}), eps ${rep.optimizer.eps}, weight decay ${rep.optimizer.weightDecay}.`, '');
-  L.push(`Adapter: **${rep.adapter.description || rep.adapter.vendor}** (${rep.adapter.vendor}, ${rep.adapter.architecture})${rep.sameAdapter ? ', the same for every library' : ' — **libraries reported different adapters** (see the JSON)'}. Node ${rep.node}. ${(rep.flopsPerStep / 1e9).toFixed(1)} GFLOP per step (3 × forward, matmuls and attention).`, '');
+  L.push(`Adapter: **${rep.adapter.description || rep.adapter.vendor}** (${rep.adapter.vendor}, ${rep.adapter.architecture})${rep.sameAdapter ? ', the same for every WebGPU library (PyTorch runs on the CPU)' : ' — **libraries reported different adapters** (see the JSON)'}. Node ${rep.node}. ${(rep.flopsPerStep / 1e9).toFixed(1)} GFLOP per step (3 × forward, matmuls and attention).`, '');
   L.push(`Load average (1/5/15 min, ${rep.load.start.cpus} CPUs): ${rep.load.start.loadavg.join(' / ')} at the start, ${rep.load.end.loadavg.join(' / ')} at the end; run took ${rep.totalSec.toFixed(0)} s.`, '');
   L.push('| library | ms/step (median) | min–max ms | steps timed | images/s | GFLOP/s | first step ms | peer time / webfam time | GPU buffers peak | loss vs webfam (max rel) | params vs webfam |');
   L.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
@@ -331,6 +337,8 @@ function markdown(rep: Report): string {
   if (tm) L.push(`- tfjs: \`tf.memory()\` after the run: ${mib(tm.tensorBytes)} in tensors, ${mib(tm.allocatedInGpuBytes)} allocated on the GPU (numBytesAllocatedInGPU, pool included); GPU buffers peak ${mib(tm.bufferPeakBytes)}.`);
   const jm = rep.results['jax-js']?.memory;
   if (jm) L.push(`- jax-js exposes no memory statistics; GPU buffers peak ${mib(jm.bufferPeakBytes)}.`);
+  const pm = rep.results.torch?.memory;
+  if (pm) L.push(`- torch (CPU): peak resident set of its Python process ${mib(pm.processPeakRssBytes)} (interpreter and libraries included; not comparable with GPU buffer figures).`);
   L.push('');
 
   L.push('## How each library runs the step', '');
