@@ -2,7 +2,7 @@
 // step inside tidy as bench/profile-step.ts runs it. webfam also makes the initial weights.
 import { init, tensor, tidy, sync, memory, resetPeakMemory, adapterInfo, type Tensor } from '../../src/index.js';
 import { rt } from '../../src/tensor/device.js';
-import { manualSeed } from '../../src/nn/init.js';
+import { seedAll } from '../../src/nn/seed.js';
 import { AdamW } from '../../src/nn/optim.js';
 import { crossEntropy } from '../../src/tensor/ops/loss.js';
 import { VisionTransformer } from '../../src/vit/vit.js';
@@ -19,7 +19,7 @@ async function readParams(model: VisionTransformer): Promise<HostParams> {
 
 /** The benchmark's initial weights: a freshly initialised webfam ViT (seeded), on the host. */
 export async function webfamInitialParams(config: ViTConfig, seed: number): Promise<HostParams> {
-  manualSeed(seed);
+  seedAll(seed);
   const model = new VisionTransformer(config);
   const params = await readParams(model);
   for (const t of model.parameters()) t.dispose();

@@ -8,8 +8,7 @@ import { blankImage, chwToImage, heatmapRGB, maskOverlay, niceTicks, overlay, vi
 import type { RasterImage } from '../io/png.js';
 import { saveFigure, type FigureBackend, type Painter } from '../io/figure.js';
 import type { ImageDataset } from '../data/dataset.js';
-import type { SampleOutputs } from './evaluate.js';
-import { upsamplePatchMask } from './evaluate.js';
+import { upsamplePatchMask, type SampleOutputs } from '../vit/evaluate.js';
 
 /** Foreground parts, as the demo page colours them (Okabe–Ito, distinguishable with colour-blindness). */
 export const PART_COLOURS: readonly RGB[] = [

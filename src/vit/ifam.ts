@@ -8,7 +8,6 @@ import { Linear, LayerNorm } from '../nn/layers.js';
 import { truncNormal_ } from '../nn/init.js';
 import { record, noGrad } from '../autograd/tape.js';
 import { gumbel, rand } from '../tensor/ops/random.js';
-import { crossEntropy } from '../tensor/ops/loss.js';
 import { layerNorm } from '../tensor/ops/layernorm.js';
 import { ShapeError, fmt, sameShape } from '../tensor/shape.js';
 import { VisionTransformer } from './vit.js';
