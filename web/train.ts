@@ -29,7 +29,7 @@ export interface TrainCallbacks {
 }
 
 /** What from-scratch models are trained with in train.js (pixels around the middle grey). */
-const NORMALIZE = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } as const;
+const NORMALIZE = data.SCRATCH_NORMALIZATION;
 const IMAGE_SIZE = 32;
 const VAL_SIZE = 64;
 

@@ -34,6 +34,8 @@ export interface Normalization {
 }
 
 export const IMAGENET_NORMALIZATION: Normalization = { mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] };
+/** What models trained from scratch see (train.js and the demo page): pixels around the middle grey. */
+export const SCRATCH_NORMALIZATION: Normalization = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] };
 
 export type NormalizeOption = 'imagenet' | Normalization | null | undefined;
 

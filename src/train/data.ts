@@ -3,13 +3,11 @@
 import { syntheticDataset } from '../data/synthetic.js';
 import { fashionBenchmark, loadFashionMnist, FASHION_CLASSES, type FashionClass, type FashionMnist, type FashionSplit } from '../data/fashion.js';
 import { IdxError } from '../io/idx.js';
-import type { ImageDataset, NormalizeOption } from '../data/dataset.js';
+import { SCRATCH_NORMALIZATION, type ImageDataset, type NormalizeOption } from '../data/dataset.js';
 import { validateFolder, waterbirdsDataset, type FolderReport } from '../data/waterbirds.js';
 import { UsageError, type ParsedArgs } from './args.js';
 import { log } from './console.js';
 
-/** Images from scratch are normalised around the middle grey; pretrained weights want ImageNet's. */
-const SCRATCH_NORMALIZATION = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } as const;
 
 export interface DataSplits {
   train: ImageDataset;
@@ -20,6 +18,7 @@ export interface DataSplits {
 }
 
 export async function openData(args: ParsedArgs, pretrained: boolean, forTraining = false): Promise<DataSplits> {
+  // Images from scratch are normalised around the middle grey; pretrained weights want ImageNet's.
   const normalize: NormalizeOption = pretrained ? 'imagenet' : SCRATCH_NORMALIZATION;
   if (args.data) {
     if (args.explicit.has('benchmark')) throw new UsageError('--benchmark and --data exclude each other: --data DIR trains on the folder instead of a benchmark');
