@@ -6,12 +6,11 @@
 //   node dist/bench/background-swap.js runs/<name>/checkpoint.safetensors [--images 400] [--json]
 import { readFileSync } from 'node:fs';
 import { init } from '../src/tensor/device.js';
-import { tensor, tidy, type Tensor } from '../src/tensor/tensor.js';
+import { tensor, tidy } from '../src/tensor/tensor.js';
 import { noGrad } from '../src/autograd/tape.js';
 import { readCheckpoint } from '../src/vit/checkpoint.js';
+import { evalForward } from '../src/vit/methods.js';
 import { normalizeImage } from '../src/vit/predict.js';
-import type { IFAM } from '../src/vit/ifam.js';
-import type { VisionTransformer } from '../src/vit/vit.js';
 import { fashionBenchmark, loadFashionMnist, renderFashion } from '../src/data/fashion.js';
 import { randomBackground } from '../src/data/backgrounds.js';
 import { streamFor } from '../src/data/random.js';
@@ -47,18 +46,14 @@ for (let start = 0; start < ds.length; start += B) {
     swapped.set(normalise(renderFashion(other, ds.object(i), S).image), k * 3 * S * S);
     labels.push(scene.label);
   }
-  const preds = tidy(() => noGrad(() => {
+  const preds = tidy(() => {
     const xo = tensor(orig, { shape: [n, 3, S, S] }), xs = tensor(swapped, { shape: [n, 3, S, S] });
-    if (!isIfam) {
-      const vit = ck.model as VisionTransformer;
-      return [vit.forward(xo).logits!.argmax(-1), vit.forward(xs).logits!.argmax(-1)];
-    }
-    const m = ck.model as IFAM;
-    const classify = (x: Tensor, mask: Tensor) => m.head.forward(m.head_norm.forward(m.stage2.forward(x, { keyMask: mask }).cls)).argmax(-1);
-    const maskOrig = m.hardMask(m.partDiscovery(xo, { noise: false }).partLogits, { noise: false });
-    const maskSwapped = m.hardMask(m.partDiscovery(xs, { noise: false }).partLogits, { noise: false });
-    return [classify(xo, maskOrig), classify(xs, maskSwapped), classify(xs, maskOrig)];
-  }));
+    const fo = evalForward(ck.method, ck.model, xo), fs = evalForward(ck.method, ck.model, xs);
+    const out = [fo.logits.argmax(-1), fs.logits.argmax(-1)];
+    // iFAM: the swapped image seen through the original image's mask.
+    if (ck.method === 'ifam') out.push(noGrad(() => ck.model.classifyMasked(xs, fo.mask!).argmax(-1)));
+    return out;
+  });
   const [po, ps, pf] = await Promise.all(preds.map((t) => t.data()));
   for (const t of preds) t.dispose();
   labels.forEach((y, k) => {

@@ -167,9 +167,16 @@ export class IFAM extends Module {
     let mask = this.hardMask(stage1.partLogits, opts);
     if (!this.opts.jointGrad) mask = mask.detach();
     else if (this.opts.jointGradScale !== 1) mask = scaleGradient(mask, this.opts.jointGradScale);
+    return { stage1, mask, logits: this.classifyMasked(x, mask) };
+  }
+
+  /**
+   * Stage 2 on `x` seeing only the patches `mask` [B, N] keeps: the class logits [B, C]. forward
+   * uses it with stage 1's mask; a counterfactual can hold another image's mask fixed.
+   */
+  classifyMasked(x: Tensor, mask: Tensor): Tensor {
     const out = this.stage2.forward(x, { keyMask: mask });
-    const logits = this.head.forward(this.head_norm.forward(out.cls));
-    return { stage1, mask, logits };
+    return this.head.forward(this.head_norm.forward(out.cls));
   }
 }
 
