@@ -8,10 +8,15 @@ import { mulberry32 } from '../src/data/random.js';
 import type { OpCase } from './cases/case.js';
 
 let ready: Promise<void> | null = null;
-/** Initialises the device once, with poisoned buffers so unwritten outputs show as NaN. */
+/**
+ * Initialises the device once, with poisoned buffers so unwritten outputs show as NaN. Fusion
+ * follows `globalThis.WEBFAM_TEST_FUSE` when test/run.mjs sets it (it runs the op suites once
+ * with fusion and once without), else the library default.
+ */
 export function setup(): Promise<void> {
   ready ??= init({ poison: true }).then(() => undefined);
-  return ready;
+  const fuse = (globalThis as { WEBFAM_TEST_FUSE?: boolean }).WEBFAM_TEST_FUSE;
+  return fuse === undefined ? ready : ready.then(() => init({ fuse })).then(() => undefined);
 }
 
 /**

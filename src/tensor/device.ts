@@ -13,6 +13,11 @@ export interface InitOptions {
   debug?: boolean;
   /** Fill every freshly acquired buffer with NaN so unwritten elements show up (tests). */
   poison?: boolean;
+  /**
+   * Elementwise fusion: chains of pointwise ops (and their gradients) run as one generated
+   * kernel each, computed when a value is needed. `false` dispatches every op on its own.
+   */
+  fuse?: boolean;
   /** Dispatches recorded before the batch is submitted to the queue (default 64). */
   batchSize?: number;
   /** Extra Dawn toggles in Node, e.g. `enable-dawn-features=allow_unsafe_apis`. */

@@ -82,6 +82,13 @@ export class Runtime {
   debug = false;
   poison = false;
   batchSize = 64;
+  /** Elementwise fusion (src/tensor/fusion.ts): pointwise ops are recorded and fused lazily. */
+  fuse = false;
+  /**
+   * Records work held back (pending fused kernels) so it precedes the next command; set by the
+   * fusion layer, called before every dispatch, copy, write, read and sync.
+   */
+  pendingWork: (() => void) | null = null;
 
   private free = new Map<number, GPUBuffer[]>();
   private readbackFree: GPUBuffer[] = [];
@@ -134,6 +141,15 @@ export class Runtime {
     if (opts.debug !== undefined) this.debug = opts.debug;
     if (opts.poison !== undefined) this.poison = opts.poison;
     if (opts.batchSize !== undefined) this.batchSize = Math.max(1, opts.batchSize);
+    if (opts.fuse !== undefined) {
+      this.settle();
+      this.fuse = opts.fuse;
+    }
+  }
+
+  /** Records pending fused work now (see `pendingWork`). */
+  settle(): void {
+    this.pendingWork?.();
   }
 
   // ---------------------------------------------------------------- buffers
@@ -144,16 +160,22 @@ export class Runtime {
     return Math.min(limits.maxBufferSize, limits.maxStorageBufferBindingSize);
   }
 
+  /** Throws the error `acquire` would for a size the device cannot have; returns the limit. */
+  checkBytes(bytes: number, what = 'a buffer'): number {
+    const limit = this.maxBufferBytes;
+    if (!(bytes <= limit)) {
+      throw new RangeError(`${what} needs ${formatBytes(bytes)}, more than the largest buffer this GPU allows (${formatBytes(limit)})`);
+    }
+    return limit;
+  }
+
   /**
    * A storage buffer of at least `bytes` bytes, from the pool when possible. A size the device
    * cannot have throws here, before anything is counted; a buffer the GPU fails to allocate (out
    * of memory, reported later) stops counting as live as soon as the failure is known.
    */
   acquire(bytes: number, what = 'a buffer'): GPUBuffer {
-    const limit = this.maxBufferBytes;
-    if (!(bytes <= limit)) {
-      throw new RangeError(`${what} needs ${formatBytes(bytes)}, more than the largest buffer this GPU allows (${formatBytes(limit)})`);
-    }
+    const limit = this.checkBytes(bytes, what);
     // Rounding up to the size class must not cross the device limit either.
     const size = Math.min(sizeClass(Math.max(4, bytes)), Math.floor(limit / 4) * 4);
     const list = this.free.get(size);
@@ -215,6 +237,7 @@ export class Runtime {
   write(buf: GPUBuffer, data: Float32Array | Uint32Array | Int32Array, byteOffset = 0): void {
     // queue.writeBuffer runs before any not-yet-submitted commands; if the buffer was reused from
     // the pool, recorded commands may still read its old contents, so submit them first.
+    this.settle();
     if (this.batchCount > 0) this.flush();
     this.device.queue.writeBuffer(buf, byteOffset, data.buffer, data.byteOffset, data.byteLength);
   }
@@ -283,6 +306,7 @@ export class Runtime {
 
   /** Records one compute dispatch; it runs when the batch is submitted. */
   dispatch<S extends UniformSpec>(kernel: Kernel<S>, d: Dispatch<S>): void {
+    this.settle();
     this.throwPendingErrors();
     if (this.lost) throw new Error(`webfam: GPU device lost (${this.lost}); cannot run ${d.label}`);
     if (d.buffers.length !== kernel.access.length) {
@@ -379,6 +403,7 @@ export class Runtime {
 
   /** Records a buffer-to-buffer copy (ordered with dispatches). */
   copy(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.settle();
     if (bytes === 0) return;
     if (!this.encoder) this.beginBatch();
     if (this.pass) {
@@ -441,6 +466,7 @@ export class Runtime {
 
   /** Waits until the GPU has finished everything submitted, then reports any GPU errors. */
   async sync(): Promise<void> {
+    this.settle();
     this.flush();
     await this.device.queue.onSubmittedWorkDone();
     await Promise.all([...this.pendingScopes]);
@@ -472,15 +498,19 @@ export class Runtime {
   }
 
   memory(): MemoryInfo {
+    // Pending fused values are counted as the buffers they will be.
+    this.settle();
     return { ...this.stats, pipelines: this.pipelines.size };
   }
 
   resetPeak(): void {
+    this.settle();
     this.stats.peakBytes = this.stats.liveBytes;
   }
 
   async destroy(): Promise<void> {
     try {
+      this.settle();
       this.flush();
       await this.device.queue.onSubmittedWorkDone();
     } catch { /* the device may already be gone */ }

@@ -1,7 +1,7 @@
 // The Tensor: an f32 array on the GPU with a shape, an optional autograd node, and explicit
 // lifetime (dispose, tidy scopes, and a FinalizationRegistry backstop). Its methods are thin
 // front-ends; each op lives in src/tensor/ops/<family>.ts next to its backward rule.
-import { rt } from './device.js';
+import { isInitialized, rt } from './device.js';
 import { ShapeError, checkShape, fmt, numel, type Shape } from './shape.js';
 import { backward as runBackward, type GradNode } from '../autograd/tape.js';
 import * as pw from './ops/pointwise.js';
@@ -11,11 +11,41 @@ import * as sm from './ops/softmax.js';
 import * as mm from './ops/matmul.js';
 import * as ga from './ops/gather.js';
 import { formatTensor } from './format.js';
+import type { PendingValue } from './fusion.js';
 
-/** GPU memory shared by a tensor and its reshaped views; freed when the last one lets go. */
+/**
+ * GPU memory shared by a tensor and its reshaped views; freed when the last one lets go. A
+ * pending fused value (src/tensor/fusion.ts) has no buffer until something needs it: asking for
+ * `buffer` records the fused kernel that computes it.
+ */
 export class Storage {
   refs = 1;
-  constructor(public buffer: GPUBuffer, public bytes: number) {}
+  /** Set while the value is a node of a fused elementwise group not yet recorded. */
+  pending: PendingValue | null = null;
+  constructor(private gpuBuffer: GPUBuffer | null, public bytes: number) {}
+
+  get buffer(): GPUBuffer {
+    if (!this.gpuBuffer) this.pending?.group.flush();
+    if (!this.gpuBuffer) throw new Error('webfam internal: a pending tensor was not computed');
+    return this.gpuBuffer;
+  }
+
+  /** Gives a pending value the buffer its fused kernel writes. */
+  attach(buffer: GPUBuffer): void {
+    this.gpuBuffer = buffer;
+    this.pending = null;
+  }
+
+  /** Drops one reference; the last one returns the buffer (if it was ever allocated) to the pool. */
+  release(): void {
+    if (--this.refs === 0 && this.gpuBuffer) {
+      const b = this.gpuBuffer;
+      this.gpuBuffer = null;
+      try {
+        rt().release(b);
+      } catch { /* device gone: nothing to return */ }
+    }
+  }
 }
 
 // Tensors that were never disposed return their memory when garbage-collected.
@@ -27,11 +57,7 @@ const registry = new FinalizationRegistry<Storage>((s) => {
 });
 
 function releaseStorage(s: Storage): void {
-  if (--s.refs === 0) {
-    try {
-      rt().release(s.buffer);
-    } catch { /* device gone: nothing to return */ }
-  }
+  s.release();
 }
 
 // ------------------------------------------------------------------ scopes (tidy)
@@ -61,6 +87,9 @@ export function tidy<T>(fn: () => T): T {
     if (returned.has(t)) parent?.add(t);
     else t.dispose();
   }
+  // Pending fused work is recorded at the boundary, after the values nobody kept are gone (those
+  // are never written).
+  if (isInitialized()) rt().settle();
   return result;
 }
 

@@ -1,8 +1,11 @@
 // Pointwise ops (unary, binary with broadcasting and scalars, where, clamp, fill) and their
-// backward rules. Kernels and the float64 references come from src/shaders/pointwise.ts.
+// backward rules. Kernels come from src/shaders/pointwise.ts, float64 references from
+// src/tensor/reference/pointwise.ts. With fusion on (the default), unary and binary ops and their
+// gradients are recorded as nodes of a fused kernel (src/tensor/fusion.ts) built from the same
+// table entries; with `init({ fuse: false })` each dispatches its own kernel.
 import { Tensor } from '../tensor.js';
 import { rt } from '../device.js';
-import { ShapeError, broadcastShapes, broadcastStrides, checkLive, fmt, sameShape, type Shape } from '../shape.js';
+import { ShapeError, broadcastShapes, broadcastStrides, checkLive, fmt, numel, sameShape, type Shape } from '../shape.js';
 import { record } from '../../autograd/tape.js';
 import { MAX_RANK, linearGroups as groups } from '../../shaders/kernel.js';
 import {
@@ -11,7 +14,12 @@ import {
   type BinaryName, type StridedUniforms, type UnaryName, type Vec4Mode,
 } from '../../shaders/pointwise.js';
 import type { UniformValues } from '../../shaders/kernel.js';
+import { binaryExpr, unaryExpr } from '../../shaders/fused.js';
+import { fusedOp } from '../fusion.js';
 import { sumTo } from './reduce.js';
+
+/** Whether pointwise ops of `size` elements are recorded for fusion (empty tensors never are). */
+const fusing = (size: number) => size > 0 && rt().fuse;
 
 /** Flat kernels handle four elements per invocation (see src/shaders/pointwise.ts). */
 const vec4s = (n: number) => Math.ceil(n / 4);
@@ -33,6 +41,11 @@ export function unary(op: UnaryName, x: Tensor): Tensor {
   const def = UNARY[op];
   if (!def) throw new Error(`unknown unary op ${op}`);
   checkLive(op, x);
+  if (fusing(x.size)) {
+    const y = fusedOp(`${op} ${fmt(x.shape)}`, unaryExpr(op, 'fwd'), { x }, x.shape);
+    if (!def.dx) return y;
+    return record(y, op, [x], (g) => [fusedOp(`${op} backward ${fmt(x.shape)}`, unaryExpr(op, 'dx'), { x, y, g }, x.shape)]);
+  }
   const y = Tensor.empty(x.shape);
   rt().dispatch(unaryKernel(op), { label: `${op} ${fmt(x.shape)}`, buffers: [x.binding4, y.binding4], uniforms: { count: vec4s(x.size) }, workgroups: groups4(x.size) });
   if (!def.dx) return y;
@@ -50,6 +63,13 @@ export function unary(op: UnaryName, x: Tensor): Tensor {
 
 function scalarOp(op: BinaryName, x: Tensor, s: number, scalarFirst: boolean): Tensor {
   const def = BINARY[op];
+  if (fusing(x.size)) {
+    const label = `${op} ${fmt(x.shape)} with scalar ${s}`;
+    const operands = scalarFirst ? { a: s, b: x } : { a: x, b: s };
+    const y = fusedOp(label, binaryExpr(op, 'fwd'), operands, x.shape);
+    if (!(scalarFirst ? def.db : def.da)) return y;
+    return record(y, op, [x], (g) => [fusedOp(`${label} backward`, binaryExpr(op, scalarFirst ? 'db' : 'da'), { ...operands, y, g }, x.shape)]);
+  }
   const y = Tensor.empty(x.shape);
   const uniforms = { count: vec4s(x.size), scalar: s };
   rt().dispatch(scalarKernel(op, scalarFirst), { label: `${op} ${fmt(x.shape)} with scalar ${s}`, buffers: [x.binding4, y.binding4], uniforms, workgroups: groups4(x.size) });
@@ -121,6 +141,7 @@ export function binary(op: BinaryName, a: Tensor | number, b: Tensor | number): 
   if (typeof a === 'number') return (checkLive(op, b), scalarOp(op, b, a, true));
   checkLive(op, a, b);
   const outShape = broadcastShapes(op, a.shape, b.shape);
+  if (fusing(numel(outShape))) return fusedBinary(op, a, b, outShape);
   const y = Tensor.empty(outShape);
   const label = `${op} ${fmt(a.shape)} ${fmt(b.shape)}`;
   const wanted = (ga: boolean, gb: boolean) => (ga ? 1 : 0) | (gb ? 2 : 0);
@@ -161,6 +182,23 @@ export function binary(op: BinaryName, a: Tensor | number, b: Tensor | number): 
       workgroups,
     });
     return [ga && reduceToShape(ga, a.shape), gb && reduceToShape(gb, b.shape)];
+  });
+}
+
+/** A binary op and its gradients as fused nodes; gradients of broadcast operands are summed down. */
+function fusedBinary(op: BinaryName, a: Tensor, b: Tensor, outShape: Shape): Tensor {
+  const def = BINARY[op];
+  const label = `${op} ${fmt(a.shape)} ${fmt(b.shape)}`;
+  const y = fusedOp(label, binaryExpr(op, 'fwd'), { a, b }, outShape);
+  if (!def.da && !def.db) return y;
+  return record(y, op, [a, b], (g) => {
+    const gradient = (role: 'da' | 'db', shape: Shape) => {
+      const e = binaryExpr(op, role);
+      // A gradient that is `g` itself (add, sub's da) needs no kernel when no summing follows.
+      const full = e.body === 'g' && sameShape(g.shape, outShape) ? g.view(outShape) : fusedOp(`${label} backward`, e, { a, b, y, g }, outShape);
+      return reduceToShape(full, shape);
+    };
+    return [a.requiresGrad ? gradient('da', a.shape) : null, b.requiresGrad ? gradient('db', b.shape) : null];
   });
 }
 
