@@ -1,5 +1,7 @@
 // Runs the built uvu suites (dist/test/*.test.js) in one process, so the WebGPU device is
-// created once, and ends with the line "N passed, N failed".
+// created once, and ends with the line "N passed, N failed". The op-family suites run twice:
+// with elementwise fusion (the default) and again with `init({ fuse: false })`, so both the fused
+// kernels and the one-kernel-per-op path stay checked against the references.
 // Usage: node test/run.mjs [name-filter ...]
 import { readdirSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -16,20 +18,29 @@ const files = readdirSync(dir)
   .filter((f) => filters.length === 0 || filters.some((p) => f.includes(p)))
   .sort();
 
+/** Suites of op families, run a second time with fusion off (test/harness.ts reads the flag). */
+const OP_FAMILIES = ['pointwise', 'movement', 'reduce', 'softmax', 'layernorm', 'loss', 'matmul', 'gather', 'attention', 'optim', 'autograd', 'random', 'creation'];
+const unfused = files.filter((f) => OP_FAMILIES.includes(f.replace(/\.test\.js$/, '')));
+
 globalThis.UVU_DEFER = 1;
 const uvu = await import('uvu');
 let passed = 0, failed = 0, skipped = 0;
 let idx = 0;
-for (const f of files) {
+const fuseOff = new Set();
+for (const [f, fuse] of [...files.map((f) => [f, true]), ...unfused.map((f) => [f, false])]) {
   globalThis.UVU_INDEX = idx++;
-  globalThis.UVU_QUEUE.push([f.replace(/\.test\.js$/, '')]);
-  await import(pathToFileURL(join(dir, f)).href);
+  const group = [f.replace(/\.test\.js$/, '') + (fuse ? '' : ' (fusion off)')];
+  globalThis.UVU_QUEUE.push(group);
+  if (!fuse) fuseOff.add(group);
+  // A second import under another URL evaluates the suite again, registering its tests anew.
+  await import(pathToFileURL(join(dir, f)).href + (fuse ? '' : '?fuse=off'));
 }
-// Count per test: wrap every queued suite runner.
+// Count per test: wrap every queued suite runner (and set fusion for its suite).
 for (const group of globalThis.UVU_QUEUE) {
   for (let i = 1; i < group.length; i++) {
     const run = group[i];
     group[i] = async () => {
+      globalThis.WEBFAM_TEST_FUSE = !fuseOff.has(group);
       const res = await run();
       const [errs, ran, skip, max] = res;
       passed += ran;

@@ -15,7 +15,8 @@ export interface InitOptions {
   poison?: boolean;
   /**
    * Elementwise fusion: chains of pointwise ops (and their gradients) run as one generated
-   * kernel each, computed when a value is needed. `false` dispatches every op on its own.
+   * kernel each, computed when a value is needed (default true). `false` dispatches every op on
+   * its own, each its own kernel (for debugging, or to compare).
    */
   fuse?: boolean;
   /** Dispatches recorded before the batch is submitted to the queue (default 64). */

@@ -83,7 +83,7 @@ export class Runtime {
   poison = false;
   batchSize = 64;
   /** Elementwise fusion (src/tensor/fusion.ts): pointwise ops are recorded and fused lazily. */
-  fuse = false;
+  fuse = true;
   /**
    * Records work held back (pending fused kernels) so it precedes the next command; set by the
    * fusion layer, called before every dispatch, copy, write, read and sync.
