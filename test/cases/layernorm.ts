@@ -1,9 +1,8 @@
 // Op cases of the layernorm family: rows shorter and longer than a workgroup, one or several
 // normalized dims, with and without weight and bias, large means, a non-default eps.
 import { layerNorm } from '../../src/tensor/ops/layernorm.js';
-import { layerNormRef, numel, type Arr } from '../../src/tensor/reference/index.js';
+import { layerNormRef, numel } from '../../src/tensor/reference/index.js';
 import { seeded, shapeText, type BenchCase, type OpCase } from './case.js';
-import type { Tensor } from '../../src/index.js';
 
 interface LayerNormOptions {
   weight?: boolean;
@@ -22,8 +21,8 @@ function layerNormCase(shape: number[], normalized: number[], seed: number, o: L
   const D = numel(normalized);
   const { weight = true, bias = true, eps } = o;
   const [lo, hi] = o.range ?? [-2, 2];
-  // Inputs: x, then the weight and the bias when present.
-  const affine = (xs: unknown[]) => [weight ? xs[0] : null, bias ? xs[weight ? 1 : 0] : null];
+  // Inputs: x, then the weight and the bias when present; `affine` splits the rest back out.
+  const affine = <T>(rest: T[]): [T | null, T | null] => [weight ? rest[0]! : null, bias ? rest[weight ? 1 : 0]! : null];
   return {
     family: 'layernorm',
     op: 'layerNorm',
@@ -33,14 +32,8 @@ function layerNormCase(shape: number[], normalized: number[], seed: number, o: L
       if (o.offset) x.data.forEach((v, i) => (x.data[i] = Math.fround(v + o.offset!)));
       return [x, ...(weight ? [r.uniform(normalized)] : []), ...(bias ? [r.uniform(normalized)] : [])];
     }),
-    gpu: (x, ...rest) => {
-      const [w, b] = affine(rest) as (Tensor | null)[];
-      return layerNorm(x, normalized, w, b, eps);
-    },
-    ref: (x, ...rest) => {
-      const [w, b] = affine(rest) as (Arr | null)[];
-      return layerNormRef(x, D, w, b, eps);
-    },
+    gpu: (x, ...rest) => layerNorm(x, normalized, ...affine(rest), eps),
+    ref: (x, ...rest) => layerNormRef(x, D, ...affine(rest), eps),
     atol: o.atol ?? 2e-5,
     rtol: o.rtol ?? 2e-5,
     ...(o.grad ? { grad: {} } : {}),
