@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 
 const log = (...args: unknown[]): void => console.error(...args);
 
-/** Memory the outputs of one sample may hold at once (jax-js realises them all at the end). */
+/** Memory the outputs of one sample may hold at once (webfam and jax-js keep them all to the end). */
 const OUTPUTS_PER_SAMPLE_BYTES = 1 << 30;
 
 function webfamVersion(): string {
@@ -52,7 +52,7 @@ interface LiveCase {
  * (one sample per library per round, rotating who goes first), then check each output.
  */
 async function runWorkload(spec: WorkloadSpec, peers: (Peer | string)[], basePlan: TimingPlan): Promise<Record<string, PeerOutcome>> {
-  // jax-js keeps every output of a sample alive until it blocks on them: bound that memory.
+  // webfam and jax-js keep every output of a sample alive until the GPU is done: bound that memory.
   const plan = { ...basePlan, maxIters: Math.max(1, Math.min(basePlan.maxIters, Math.floor(OUTPUTS_PER_SAMPLE_BYTES / spec.outputBytes))) };
   const outcomes: Record<string, PeerOutcome> = {};
   const live: LiveCase[] = [];
@@ -182,7 +182,7 @@ async function main(): Promise<void> {
     load: { start: startLoad },
     notes: [
       'webfam runs on its own Dawn instance (webfam creates it in init()); jax-js and TF.js share the navigator.gpu instance. All three request the same physical adapter.',
-      'Timing: warm-up first (compiles, lazy uploads); each sample runs several iterations back to back and waits for the GPU once (webfam: sync(); jax-js: blockUntilReady on every output; TF.js: submit + queue.onSubmittedWorkDone()). Samples are taken in rounds, one per library per round, so load changes hit all libraries alike.',
+      'Timing: warm-up first (compiles, lazy uploads); each sample runs several iterations back to back and waits for the GPU once (webfam: sync() with the outputs alive; jax-js: blockUntilReady on every output; TF.js: submit + queue.onSubmittedWorkDone()). Samples are taken in rounds, one per library per round, so load changes hit all libraries alike.',
       'Inputs are seeded uniform random values, never constants (jax-js would fold constants into its kernels), made by the registry case (test/cases/); every output is compared in full with the case\'s float64 reference (src/tensor/reference/) at the tolerances of the tests.',
       'jax-js and TF.js run the workloads they have a counterpart for (matmul, softmax, layer norm, a GELU chain); – marks the rest.',
       'On a shared CPU with a software adapter (lavapipe) the numbers move with the machine\'s load; see the load averages.',

@@ -20,8 +20,13 @@ export function webfamPeer(version: string): Peer {
       return {
         note: spec.case.op,
         async run(iters: number): Promise<void> {
-          for (let i = 0; i < iters; i++) tidy(() => { op(); });
+          // Outputs stay alive until the GPU is done: with elementwise fusion a chain runs only
+          // when its value may still be needed, and an output disposed at once would never be
+          // computed (jax-js is timed the same way, for the same reason).
+          const outs: Tensor[] = [];
+          for (let i = 0; i < iters; i++) outs.push(tidy(op));
           await sync();
+          for (const y of outs) y.dispose();
         },
         async output(): Promise<Float32Array> {
           // tidy frees what the call made on the way (copies, stacked parts) and keeps the result.
