@@ -241,6 +241,19 @@ test('errors come from the op call, before anything is computed', async () => {
   });
 });
 
+test('gradients that are the upstream gradient itself share no memory once they are .grad', async () => {
+  // add's gradients are views of the upstream gradient (no kernel); each leaf's .grad must still
+  // be its own memory, since optimisers and clipping update .grad in place.
+  const a = tensor([1, 2, 3], { requiresGrad: true });
+  const b = tensor([4, 5, 6], { requiresGrad: true });
+  const w = tensor([1, 10, 100]);
+  a.add(b).mul(w).sum().backward();
+  uploadInto_(a.grad!, Float32Array.of(0, 0, 0));
+  assert.equal([...(await b.grad!.data())], [1, 10, 100]);
+  assert.equal([...(await a.grad!.data())], [0, 0, 0]);
+  [a, b, w].forEach((t) => { t.grad?.dispose(); t.dispose(); });
+});
+
 test('values reached by reshape and by broadcasting into a larger shape are computed first', async () => {
   await withFusion(true, async () => {
     const x = tensor([1, 2, 3, 4, 5, 6]);

@@ -188,7 +188,9 @@ export function backward(output: Tensor, gradOutput?: Tensor, opts: { retainGrap
     if (!t.node) {
       // A leaf: accumulate into .grad, which outlives any tidy scope.
       const prev = t.grad;
-      t.grad = prev ? prev.add(g) : g.clone();
+      // A gradient nothing else holds (no view, no pending reader) becomes .grad as it is; a
+      // shared one is copied, so in-place updates of .grad (clipping) touch nothing else.
+      t.grad = prev ? prev.add(g) : g.storage.refs === 1 ? g.view(g.shape) : g.clone();
       t.grad.keep();
       prev?.dispose();
     }
