@@ -55,7 +55,7 @@ if (!existsSync(cli)) {
   process.exit(1);
 }
 const { main } = await import(cli.href);
-const code = await main(rest);
+const code = await main(rest, { program: 'webfam train' });
 // dawn.node keeps the event loop alive; exit once the run is done.
 process.exit(code);
 

@@ -253,6 +253,9 @@ test('`webfam --help` and `webfam train --help` work without webgpu; `webfam tra
   const trainHelp = run(bin, ['train', '--help']);
   assert.equal(trainHelp.status, 0, trainHelp.stderr);
   assert.match(trainHelp.stdout, /--method/);
+  // It names the command the user typed, not the repository's `node train.js`.
+  assert.match(trainHelp.stdout, /^webfam train \[flags\]/);
+  assert.not.match(trainHelp.stdout, /node train\.js/);
 
   const train = run(bin, ['train', '--epochs', '1']);
   assert.equal(train.status, 1, `${train.stdout}${train.stderr}`);

@@ -247,8 +247,8 @@ export function checkApplicable(args: ParsedArgs, evalMethod?: string): void {
   }
 }
 
-/** The --help text, generated from FLAGS. */
-export function helpText(): string {
+/** The --help text, generated from FLAGS; `program` is how the user started it (`npx webfam train` says so). */
+export function helpText(program = 'node train.js'): string {
   const lines = [
     'node train.js [flags]',
     '',
@@ -287,5 +287,10 @@ export function helpText(): string {
     groups.set(s.group, list);
   }
   for (const [g, list] of groups) lines.push('', `${g}:`, ...list);
-  return lines.join('\n');
+  // Another program name keeps the examples' comments aligned.
+  const shift = 'node train.js'.length - program.length;
+  return lines
+    .map((l) => l.replace(/^( {2}node train\.js.*?)( +)#/, (_, cmd: string, gap: string) => `${cmd}${' '.repeat(Math.max(1, gap.length + shift))}#`))
+    .join('\n')
+    .replaceAll('node train.js', program);
 }

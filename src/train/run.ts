@@ -51,7 +51,8 @@ function reportError(e: unknown, debug: boolean): number {
   return 1;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
+/** Runs the CLI on `argv` (without node and the script); `program` names it in --help. */
+export async function main(argv: readonly string[], opts: { program?: string } = {}): Promise<number> {
   // Known before parsing, so even an error in the flags can show its trace.
   let debug = argv.some((a) => /^--debug(=(true|1))?$/.test(a));
   // `node train.js --help | head`: a reader that went away is not an error (stdout carries only
@@ -64,7 +65,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     let args = parseArgs(argv);
     debug = args.debug;
     if (args.help) {
-      process.stdout.write(helpText() + '\n');
+      process.stdout.write(helpText(opts.program) + '\n');
       return 0;
     }
     checkBridgeFlags(args);
