@@ -107,6 +107,34 @@ test('random chains (broadcasting, scalars, shapes off every tile) give what the
   }
 });
 
+test('chains longer than a kernel holds, with more inputs and scalars than its bindings and uniforms take, split and stay exact', async () => {
+  const r = rng(77);
+  const shape = [3, 10, 8];
+  // Ten broadcast inputs (each needs strides in the uniforms), ten flat ones, 80 steps.
+  const shapes = [...Array.from({ length: 10 }, () => broadcastable(r, shape)), ...Array.from({ length: 10 }, () => shape)];
+  const data = shapes.map((s) => randArray(r, s.reduce((p, d) => p * d, 1), 0.5, 1.5));
+  const run = (fuse: boolean) => withFusion(fuse, async () => {
+    const inputs = shapes.map((s, k) => tensor(Float32Array.from(data[k]!), { shape: s }));
+    const rr = rng(5);
+    const kept: Tensor[] = [];
+    const out = tidy(() => {
+      let v = tensor(Float32Array.from(data[10]!), { shape });
+      for (let s = 0; s < 80; s++) {
+        const other = inputs[s % inputs.length]!;
+        v = s % 3 === 0 ? v.mul(other).tanh() : s % 3 === 1 ? v.add(Math.fround(rr())).sigmoid() : v.sub(other).mul(Math.fround(rr()));
+        if (s % 17 === 0) kept.push(v.keep());
+      }
+      return v;
+    });
+    const values = await Promise.all([out, ...kept].map((t) => t.data()));
+    [out, ...kept, ...inputs].forEach((t) => t.dispose());
+    return values;
+  });
+  const fused = await run(true);
+  const unfused = await run(false);
+  fused.forEach((f, k) => assertClose(f, unfused[k]!, { atol: 1e-6, rtol: 1e-5, what: `value ${k}` }));
+});
+
 test('a chain computes what its float64 reference computes, with a broadcast operand and a scalar', async () => {
   const r = rng(3);
   const x = arr([5, 12], randArray(r, 60));

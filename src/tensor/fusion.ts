@@ -10,6 +10,7 @@
 // Inputs a group reads (its leaves) are retained until the group's kernel is recorded, so a leaf
 // disposed meanwhile cannot return its buffer to the pool and be overwritten first.
 import { rt } from './device.js';
+import type { Runtime } from './runtime.js';
 import { Storage, Tensor } from './tensor.js';
 import { broadcastStrides, fmt, numel, sameShape, type Shape } from './shape.js';
 import { UNIFORM_WORDS, MAX_RANK, linearGroups, type UniformSpec, type UniformValues } from '../shaders/kernel.js';
@@ -43,6 +44,8 @@ export interface PendingValue {
 }
 
 const groups = new Map<string, FusionGroup>();
+/** The runtime the groups belong to: after shutdown() and init(), the old device's are dropped. */
+let groupsRuntime: Runtime | null = null;
 /** Set while a group records its kernel: the runtime must not flush groups from inside that. */
 let recording = false;
 
@@ -227,7 +230,11 @@ export function fusedOp(label: string, expr: PointwiseExpr, operands: Record<str
   const r = rt();
   const n = numel(shape);
   r.checkBytes(n * 4, `a tensor of shape ${fmt(shape)}`);
-  r.pendingWork = flushFusion;
+  if (groupsRuntime !== r) {
+    groups.clear();
+    groupsRuntime = r;
+    r.pendingWork = flushFusion;
+  }
   const key = shape.join(',');
   const args = expr.params.map((p) => {
     const o = operands[p];
