@@ -52,7 +52,7 @@ test('arange matches PyTorch: length ceil((end - start) / step), values start + 
 });
 
 test('eye puts ones on the main diagonal of square and rectangular matrices', async () => {
-  for (const [n, m] of [[1, 1], [5, 5], [3, 7], [7, 3], [300, 301]]) {
+  for (const [n, m] of [[1, 1], [5, 5], [3, 7], [7, 3], [300, 301]] as [number, number][]) {
     const t = m === n ? eye(n) : eye(n, m);
     sameShapeAs(t, [n, m], `eye(${n}, ${m})`);
     const expected = new Float32Array(n * m);

@@ -64,7 +64,7 @@ test('our stored zlib stream is valid for zlib itself', async () => {
 test('inflate rejects corrupt streams with a PNGError', () => {
   const z = new Uint8Array(deflateSync(ascii('hello hello hello hello')));
   assert.throws(() => inflateZlib(z.subarray(0, z.length - 3)), (e: Error) => e instanceof PNGError && /truncated|checksum/.test(e.message));
-  const badSum = z.slice(); badSum[badSum.length - 1] ^= 1;
+  const badSum = z.slice(); badSum[badSum.length - 1]! ^= 1;
   assert.throws(() => inflateZlib(badSum), /Adler-32 mismatch/);
   const badHeader = z.slice(); badHeader[0] = 0x79;
   assert.throws(() => inflateZlib(badHeader), /bad zlib header/);
@@ -145,7 +145,7 @@ test('decodes 1-, 2- and 4-bit grayscale (hand-built files)', () => {
     for (let y = 0; y < h; y++) {
       for (let x = 0; x < w; x++) {
         const bit = x * depth;
-        raw[y * (1 + rowBytes) + 1 + (bit >> 3)] |= values[y * w + x]! << (8 - depth - (bit & 7));
+        raw[y * (1 + rowBytes) + 1 + (bit >> 3)]! |= values[y * w + x]! << (8 - depth - (bit & 7));
       }
     }
     const bytes = buildPNG(w, h, depth, 0, zlibStored(raw));
@@ -178,7 +178,7 @@ function buildPNG(w: number, h: number, depth: number, ctype: number, idat: Uint
 test('corrupt PNGs fail with a clear PNGError', () => {
   const good = encodePNG(randomImage(rng(3), 9, 9, 3), { deflate: (d) => new Uint8Array(deflateSync(d)) });
   assert.throws(() => decodePNG(ascii('GIF89a not a png')), /bad signature/);
-  const flipped = good.slice(); flipped[good.length - 20] ^= 0xff; // inside IDAT
+  const flipped = good.slice(); flipped[good.length - 20]! ^= 0xff; // inside IDAT
   assert.throws(() => decodePNG(flipped), /CRC mismatch in IDAT/);
   assert.throws(() => decodePNG(good.subarray(0, good.length - 30)), /truncated/);
   assert.throws(() => decodePNG(good.subarray(0, 40)), /truncated/);

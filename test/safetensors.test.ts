@@ -207,15 +207,15 @@ test('1,000 random corruptions of a valid file each load consistently or throw a
   const randomNumber = () => [0, 1, 4, 16, 48, 63, 64, 191, 192, 256, -1, 2 ** 31, 2 ** 53, 1e300, 0.5][rand(15)]! + (r() < 0.3 ? rand(9) - 4 : 0);
   const kinds: Record<string, () => Uint8Array> = {
     truncate: () => valid.slice(0, rand(valid.length)),
-    flipLengthByte: () => { const b = valid.slice(); b[rand(8)] ^= 1 << rand(8); return b; },
+    flipLengthByte: () => { const b = valid.slice(); b[rand(8)]! ^= 1 << rand(8); return b; },
     randomLengthByte: () => { const b = valid.slice(); b[rand(8)] = rand(256); return b; },
-    flipJsonByte: () => { const b = valid.slice(); b[8 + rand(headerEnd - 8)] ^= 1 << rand(8); return b; },
+    flipJsonByte: () => { const b = valid.slice(); b[8 + rand(headerEnd - 8)]! ^= 1 << rand(8); return b; },
     deleteJsonChar: () => { const i = rand(headerText.length); return withHeader(headerText.slice(0, i) + headerText.slice(i + 1)); },
     editOffsets: () => withHeader(headerText.replace(/"data_offsets":\[(\d+),(\d+)\]/g, (m, a, b) => (r() < 0.5 ? m : `"data_offsets":[${r() < 0.5 ? randomNumber() : a},${r() < 0.5 ? randomNumber() : b}]`))),
     editShape: () => withHeader(headerText.replace(/"shape":\[([\d,]*)\]/g, (m) => (r() < 0.5 ? m : `"shape":[${Array.from({ length: rand(4) }, randomNumber).join(',')}]`))),
     editDtype: () => withHeader(headerText.replace(/"F32"/g, (m) => (r() < 0.5 ? m : JSON.stringify(['F16', 'BF16', 'F64', 'I8', 'BOOL', 'f32', '', 'U64', 'F8_E5M2'][rand(9)])))),
     editMetadata: () => withHeader(headerText.replace('"10"', ['10', 'null', '{}', '"x"', '[]'][rand(5)]!)),
-    flipDataByte: () => { const b = valid.slice(); b[headerEnd + rand(valid.length - headerEnd)] ^= 0xff; return b; },
+    flipDataByte: () => { const b = valid.slice(); b[headerEnd + rand(valid.length - headerEnd)]! ^= 0xff; return b; },
     appendBytes: () => { const b = new Uint8Array(valid.length + 1 + rand(40)); b.set(valid); return b; },
     garbage: () => Uint8Array.from({ length: rand(300) }, () => rand(256)),
     garbageAfterSmallLength: () => { const b = Uint8Array.from({ length: 8 + rand(200) }, () => rand(256)); new DataView(b.buffer).setUint32(0, rand(b.length), true); new DataView(b.buffer).setUint32(4, 0, true); return b; },

@@ -76,7 +76,7 @@ function referenceForward(p: P, cfg: VisionTransformer['config'], img: Float64Ar
         const mx = Math.max(...s.filter((_, j) => keep[j]));
         const ex = s.map((v, j) => keep[j] * Math.exp(v - mx));
         const z = ex.reduce((a, b) => a + b, 0);
-        for (let j = 0; j < T; j++) for (let e = 0; e < d; e++) o[i]![hd * d + e] += (ex[j]! / z) * qkv[j]![2 * D + hd * d + e]!;
+        for (let j = 0; j < T; j++) for (let e = 0; e < d; e++) o[i]![hd * d + e]! += (ex[j]! / z) * qkv[j]![2 * D + hd * d + e]!;
       }
     }
     const ls = (v: number[], k: string) => (p[`${pre}.${k}.gamma`] ? v.map((u, i) => u * p[`${pre}.${k}.gamma`]!.data[i]!) : v);

@@ -289,7 +289,7 @@ export class FashionBenchmark implements ImageDataset {
     } else {
       this.objects = split === 'test' ? opts.source.test : opts.source.train;
       const pools = [0, 1].map((c) => classPool(this.objects, ids[c]!, this.seed, split === 'test' ? 1 : 0)) as [Int32Array, Int32Array];
-      for (const c of [0, 1]) {
+      for (const c of [0, 1] as const) {
         const needed = Math.ceil((this.length - c) / 2);
         if (needed > pools[c].length) {
           const from = split === 'test' ? "Fashion-MNIST's test set" : "Fashion-MNIST's training set (shared by train and val)";
@@ -318,8 +318,8 @@ export class FashionBenchmark implements ImageDataset {
   objectIndex(i: number): number {
     this.check(i);
     if (!this.pools) return i;
-    const label = i & 1, k = i >> 1;
-    const pool = this.pools[label];
+    const k = i >> 1;
+    const pool = i & 1 ? this.pools[1] : this.pools[0];
     return this.split === 'val' ? pool[pool.length - 1 - k]! : pool[k]!;
   }
 

@@ -30,7 +30,7 @@ export function maskedAttentionRef(q: Arr, k: Arr, v: Arr, mask: Arr | null, sca
       for (let j = 0; j < Tk; j++) {
         const a = z === 0 ? 0 : w[j]! / z;
         probs.data[(bh * Tq + i) * Tk + j] = a;
-        for (let d = 0; d < D; d++) out.data[(bh * Tq + i) * D + d] += a * v.data[(bh * Tk + j) * D + d]!;
+        for (let d = 0; d < D; d++) out.data[(bh * Tq + i) * D + d]! += a * v.data[(bh * Tk + j) * D + d]!;
       }
     }
   }
