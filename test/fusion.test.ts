@@ -135,6 +135,62 @@ test('chains longer than a kernel holds, with more inputs and scalars than its b
   fused.forEach((f, k) => assertClose(f, unfused[k]!, { atol: 1e-6, rtol: 1e-5, what: `value ${k}` }));
 });
 
+test('interleaved ops on two shapes, through reshapes, reductions and backward, give what the unfused ops give', async () => {
+  // Pending values of one shape feed ops of another (broadcast), reshaped views of pending values
+  // and reductions of them are computed first, and backward's own chains fuse.
+  const unary: ((v: Tensor) => Tensor)[] = [(v) => v.neg(), (v) => v.abs(), (v) => v.tanh(), (v) => v.sigmoid(), (v) => v.relu(), (v) => v.gelu()];
+  const ops: BinaryName[] = ['add', 'sub', 'mul', 'maximum', 'minimum'];
+  for (let c = 0; c < 40; c++) {
+    const results: Float32Array[][] = [];
+    for (const fuse of [true, false]) {
+      results.push(await withFusion(fuse, async () => {
+        const r = rng(c * 7 + 1);
+        const pool: Tensor[] = [];
+        for (const shape of [SHAPES[randInt(r, 0, SHAPES.length - 1)]!, SHAPES[randInt(r, 0, SHAPES.length - 1)]!]) {
+          pool.push(tensor(Float32Array.from(randArray(r, shape.reduce((p, d) => p * d, 1), -1, 1)), { shape, requiresGrad: r() < 0.5 }));
+          const narrow = shape.map((d) => (r() < 0.4 ? 1 : d));
+          pool.push(tensor(Float32Array.from(randArray(r, narrow.reduce((p, d) => p * d, 1), -1, 1)), { shape: narrow }));
+        }
+        const leaves = [...pool];
+        const kept: Tensor[] = [];
+        tidy(() => {
+          for (let s = 0; s < 25; s++) {
+            const a = pool[randInt(r, 0, pool.length - 1)]!;
+            const u = r();
+            let y: Tensor;
+            if (u < 0.35) y = unary[randInt(r, 0, unary.length - 1)]!(a);
+            else if (u < 0.5) {
+              const tensorFirst = r() < 0.5;
+              const s = Math.fround(r());
+              y = binary(ops[randInt(r, 0, ops.length - 1)]!, tensorFirst ? a : s, tensorFirst ? s : a);
+            } else if (u < 0.6) y = a.reshape([-1]).mul(1.5).reshape([...a.shape]);
+            else if (u < 0.65) y = a.sum(-1, true);
+            else {
+              const b = pool[randInt(r, 0, pool.length - 1)]!;
+              const op = ops[randInt(r, 0, ops.length - 1)]!;
+              try {
+                y = binary(op, a, b);
+              } catch {
+                continue; // shapes that do not broadcast
+              }
+            }
+            pool.push(y);
+            if (r() < 0.3) kept.push(y.keep());
+          }
+          const roots = pool.filter((t) => t.requiresGrad && !leaves.includes(t));
+          if (roots.length) roots.map((t) => t.sum()).reduce((p, t) => p.add(t)).backward();
+        });
+        const values = await Promise.all([...kept, ...leaves.filter((l) => l.grad).map((l) => l.grad!)].map((t) => t.data()));
+        [...kept, ...leaves].forEach((t) => { t.grad?.dispose(); t.dispose(); });
+        return values;
+      }));
+    }
+    const [fused, unfused] = results as [Float32Array[], Float32Array[]];
+    assert.is(fused.length, unfused.length, `case ${c}`);
+    fused.forEach((v, k) => assertClose(v, unfused[k]!, { atol: 1e-5, rtol: 1e-4, what: `case ${c} value ${k}` }));
+  }
+});
+
 test('a chain computes what its float64 reference computes, with a broadcast operand and a scalar', async () => {
   const r = rng(3);
   const x = arr([5, 12], randArray(r, 60));
