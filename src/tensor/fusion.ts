@@ -67,7 +67,9 @@ class FusionGroup {
   full(operands: readonly Operand[]): boolean {
     const tensors = operands.filter((o) => typeof o !== 'number').length;
     const numbers = operands.length - tensors;
-    const bindings = this.leaves.length + tensors + this.nodes.length + 1;
+    // Every value still held may become an output; a value already disposed never will.
+    const outputs = this.nodes.reduce((k, n) => k + (n.storage.refs > 0 ? 1 : 0), 0) + 1;
+    const bindings = this.leaves.length + tensors + outputs;
     const words = fusedUniformWords(this.stridedLeaves + tensors, this.scalars.length + numbers);
     return this.nodes.length >= MAX_NODES || bindings > maxBindings() || words > UNIFORM_WORDS;
   }
