@@ -33,6 +33,7 @@ their loss curves, and writes bench/results/train-step-<date>-<tag>.{json,md}.
   --peers <list>     libraries (default webfam,jax-js,tfjs,torch; webfam always runs: it makes the weights)
   --lr <x>           AdamW learning rate (default 1e-3; betas 0.9, 0.999, eps 1e-8, decay 0.01)
   --seed <n>         weight and data seed (default 0)
+  --no-fuse          webfam without elementwise fusion (init({ fuse: false })): one kernel per op
   --out <dir>        where the results go (default bench/results)
   --tag <name>       file-name tag for the adapter (default from the adapter, e.g. lavapipe)
   --json             print the report as one JSON line on stdout (progress goes to stderr)
@@ -45,11 +46,11 @@ const errorText = (e: unknown): string => (e instanceof Error ? e.message : Stri
 
 interface Args {
   config: string; image?: number; batch: number; steps: number; webfamSteps: number; peers: string[];
-  lr: number; seed: number; out: string; tag?: string; json: boolean; write: boolean; help: boolean;
+  lr: number; seed: number; out: string; tag?: string; json: boolean; write: boolean; help: boolean; fuse: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const a: Args = { config: 'webfam_small', batch: 32, steps: 5, webfamSteps: 10, peers: ['webfam', 'jax-js', 'tfjs', 'torch'], lr: 1e-3, seed: 0, out: 'bench/results', json: false, write: true, help: false };
+  const a: Args = { config: 'webfam_small', batch: 32, steps: 5, webfamSteps: 10, peers: ['webfam', 'jax-js', 'tfjs', 'torch'], lr: 1e-3, seed: 0, out: 'bench/results', json: false, write: true, help: false, fuse: true };
   const num = (flag: string, v: string | undefined, int = true): number => {
     const x = Number(v);
     if (v === undefined || !Number.isFinite(x) || (int && (!Number.isInteger(x) || x < 1))) throw new Error(`${flag} needs a ${int ? 'positive integer' : 'number'}, got ${v}`);
@@ -70,6 +71,7 @@ function parseArgs(argv: string[]): Args {
     else if (f === '--tag') a.tag = v();
     else if (f === '--json') a.json = true;
     else if (f === '--no-write') a.write = false;
+    else if (f === '--no-fuse') a.fuse = false;
     else if (f === '--help' || f === '-h') a.help = true;
     else throw new Error(`unknown option ${f} (--help lists them)`);
   }
@@ -139,7 +141,7 @@ async function main(): Promise<void> {
   await installNavigatorGpu();
   const webfamVersion = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
   const makers: Record<string, () => TrainPeer> = {
-    webfam: () => vitWebfamPeer(webfamVersion),
+    webfam: () => vitWebfamPeer(args.fuse ? webfamVersion : `${webfamVersion} (fusion off)`, { fuse: args.fuse }),
     'jax-js': () => vitJaxPeer(installedVersion('@jax-js/jax')),
     tfjs: () => vitTfjsPeer(`core ${installedVersion('@tensorflow/tfjs-core')}, webgpu ${installedVersion('@tensorflow/tfjs-backend-webgpu')}`),
     torch: () => vitTorchPeer(),
@@ -230,7 +232,7 @@ async function main(): Promise<void> {
     numParams,
     flopsPerStep: flops,
     optimizer: { name: 'AdamW (decoupled decay on every parameter)', ...spec.opt },
-    options: { steps: args.steps, webfamSteps: args.webfamSteps, seed: args.seed },
+    options: { steps: args.steps, webfamSteps: args.webfamSteps, seed: args.seed, fuse: args.fuse },
     load: { start: startLoad, end: endLoad },
     totalSec,
     notes: [
@@ -245,7 +247,7 @@ async function main(): Promise<void> {
   };
 
   if (args.write) {
-    const suffix = args.config === 'webfam_small' && !args.image && B === 32 ? '' : `-${args.config}${args.image ? `-${args.image}px` : ''}${B === 32 ? '' : `-b${B}`}`;
+    const suffix = (args.config === 'webfam_small' && !args.image && B === 32 ? '' : `-${args.config}${args.image ? `-${args.image}px` : ''}${B === 32 ? '' : `-b${B}`}`) + (args.fuse ? '' : '-nofuse');
     const base = `train-step-${report.date.slice(0, 10)}-${args.tag ?? adapterTag(adapter)}${suffix}`;
     mkdirSync(args.out, { recursive: true });
     const files: string[] = [];

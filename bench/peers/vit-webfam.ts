@@ -26,13 +26,14 @@ export async function webfamInitialParams(config: ViTConfig, seed: number): Prom
   return params;
 }
 
-export function vitWebfamPeer(version: string): TrainPeer {
+/** `fuse: false` runs one kernel per pointwise op (init's switch), to measure what fusion gives. */
+export function vitWebfamPeer(version: string, opts: { fuse?: boolean } = {}): TrainPeer {
   let buffers: BufferTracker;
   return {
     name: 'webfam',
     version,
     async init(): Promise<AdapterSummary> {
-      await init();
+      await init({ fuse: opts.fuse ?? true });
       buffers = trackDeviceBuffers(rt().device);
       const a = adapterInfo();
       return { vendor: a.vendor, architecture: a.architecture, device: a.device, description: a.description };
