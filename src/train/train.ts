@@ -15,27 +15,19 @@ import { loadWeights } from '../vit/weights.js';
 import { buildModel, type Method, type ModelSpec } from '../vit/methods.js';
 import { checkApplicable, UsageError, type ParsedArgs } from './args.js';
 import { log, oneLine, startGpu } from './console.js';
-import { openData, type DataSplits } from './data.js';
+import { openData } from './data.js';
 import { lossWeights, modelSpec, planPhases, type Phase } from './plan.js';
 import { checkpointModel, checkpointModelInto, isFolder, loadCheckpoint, readCheckpointHost, saveCheckpoint, warnNonFinite, type HostCheckpoint } from './checkpoints.js';
 import { checkResumedLength, checkResumedModel, resumedProgression, type Progression } from './resume.js';
 import { inRunFolder, writeJsonAtomic, type RunFolder } from './folder.js';
-import { trainPhases, type ResumedState } from './epoch.js';
+import { trainPhases, type ResumedState, type TrainingRun } from './epoch.js';
 import { testAndReport } from './report.js';
 import { StepLog } from './steplog.js';
 
 /** A run whose inputs are all read and checked (nothing is on the GPU yet). */
-interface PlannedRun {
-  args: ParsedArgs;
-  method: Method;
-  name: string;
-  dir: string;
-  ckptPath: string;
-  bestPath: string;
-  data: DataSplits;
+interface PlannedRun extends Pick<TrainingRun, 'args' | 'method' | 'name' | 'dir' | 'ckptPath' | 'bestPath' | 'data' | 'loader'> {
   spec: ModelSpec;
   phases: Phase[];
-  loader: DataLoader;
   prog: Progression;
   resumeHost: HostCheckpoint | null;
   weightsBytes: Uint8Array | null;
