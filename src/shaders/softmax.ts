@@ -1,6 +1,7 @@
 // Fused softmax / logSoftmax over one axis, forward and backward: one workgroup per row (see
-// rows.ts), the row's max and sum reduced in workgroup memory or with subgroup operations.
-import type { Kernel } from './kernel.js';
+// rows.ts), the row's max and sum reduced in workgroup memory or with subgroup operations; and the
+// masked, scaled softmax that attention runs between its two matmuls on CPU adapters.
+import { F32_MAX, type Kernel } from './kernel.js';
 import { rowEntry, rowExtensions, rowPlanKey, rowPrelude, rowReduce, rowUniforms, type RowPlan } from './rows.js';
 
 const SOFTMAX = rowUniforms({});
@@ -68,6 +69,104 @@ ${rowEntry(p)}
   for (var r = lid; r < R; r += ${p.width}u) {
     let i = base + r * st;
     DX[i] = ${write};
+  }
+}`,
+  };
+}
+
+const MASKED_SOFTMAX = rowUniforms({ group: 'u32', scale: 'f32', hasMask: 'u32', maskGrad: 'u32' });
+export type MaskedSoftmaxUniforms = typeof MASKED_SOFTMAX.spec;
+
+// The log-sum-exp saved for a row whose every key is masked: it attends to nothing (as in the
+// fused attention kernel, src/shaders/attention.ts), and its mask gradient is 0.
+const NEG_BIG = `-${F32_MAX}`;
+
+/** Module-scope WGSL: the mask weight of element r of row o (rows `group` at a time share one mask row). */
+const maskAt = `
+fn mask_at(o: u32, r: u32) -> f32 {
+  if (params.hasMask == 0u) { return 1.0; }
+  return M[(o / params.group) * params.len + r];
+}`;
+
+/**
+ * Y = softmax with multiplicative weights over contiguous rows of S:
+ *   y_j = m_j·exp(scale·s_j) / Σ_k m_k·exp(scale·s_k),  0 for a row with Σ = 0,
+ * taken relative to the max over kept entries (m > 0), so a masked entry, whatever its score
+ * (even inf or NaN), changes nothing. Writes each row's log Σ m·exp(scale·s) for the backward.
+ */
+export function maskedSoftmaxKernel(p: RowPlan): Kernel<MaskedSoftmaxUniforms> {
+  return {
+    key: `masked_softmax_fwd_${rowPlanKey(p)}`,
+    uniforms: MASKED_SOFTMAX,
+    extensions: rowExtensions(p),
+    access: ['read', 'read', 'read_write', 'read_write'],
+    wgsl: () => `${rowPrelude(p)}
+@group(0) @binding(1) var<storage, read> S: array<f32>;
+@group(0) @binding(2) var<storage, read> M: array<f32>;
+@group(0) @binding(3) var<storage, read_write> Y: array<f32>;
+@group(0) @binding(4) var<storage, read_write> LSE: array<f32>;
+${maskAt}
+${rowEntry(p)}
+  let R = params.len;
+  let base = o * R;
+  let sc = params.scale;
+  var mx = ${NEG_BIG};
+  for (var r = lid; r < R; r += ${p.width}u) {
+    if (mask_at(o, r) > 0.0) { mx = max(mx, sc * S[base + r]); }
+  }
+  ${rowReduce(p, 'mx', 'top', 'max')}
+  var se = 0.0;
+  for (var r = lid; r < R; r += ${p.width}u) {
+    let w = mask_at(o, r);
+    if (w > 0.0) { se += w * exp(sc * S[base + r] - top); }
+  }
+  ${rowReduce(p, 'se', 'z', '+')}
+  let inv = select(0.0, 1.0 / z, z > 0.0);
+  for (var r = lid; r < R; r += ${p.width}u) {
+    let w = mask_at(o, r);
+    Y[base + r] = select(0.0, w * exp(sc * S[base + r] - top) * inv, w > 0.0);
+  }
+  if (lid == 0u) { LSE[o] = select(${NEG_BIG}, top + log(z), z > 0.0); }
+}`,
+  };
+}
+
+/**
+ * Backward from S, the saved Y and log-sum-exp, and upstream G, with dot = Σ G⊙Y per row:
+ *   dS_j = scale·y_j·(g_j − dot)
+ *   dM_j (per row, summed over the rows sharing a mask row by the caller) = exp(scale·s_j − lse)·(g_j − dot),
+ * written only when maskGrad is set.
+ */
+export function maskedSoftmaxBackwardKernel(p: RowPlan): Kernel<MaskedSoftmaxUniforms> {
+  return {
+    key: `masked_softmax_bwd_${rowPlanKey(p)}`,
+    uniforms: MASKED_SOFTMAX,
+    extensions: rowExtensions(p),
+    access: ['read', 'read', 'read', 'read', 'read_write', 'read_write'],
+    wgsl: () => `${rowPrelude(p)}
+@group(0) @binding(1) var<storage, read> S: array<f32>;
+@group(0) @binding(2) var<storage, read> Y: array<f32>;
+@group(0) @binding(3) var<storage, read> G: array<f32>;
+@group(0) @binding(4) var<storage, read> LSE: array<f32>;
+@group(0) @binding(5) var<storage, read_write> DS: array<f32>;
+@group(0) @binding(6) var<storage, read_write> DM: array<f32>;
+${rowEntry(p)}
+  let R = params.len;
+  let base = o * R;
+  var acc = 0.0;
+  for (var r = lid; r < R; r += ${p.width}u) { acc += G[base + r] * Y[base + r]; }
+  ${rowReduce(p, 'acc', 'dot', '+')}
+  for (var r = lid; r < R; r += ${p.width}u) {
+    let i = base + r;
+    DS[i] = params.scale * Y[i] * (G[i] - dot);
+  }
+  if (params.maskGrad != 0u) {
+    let lse = LSE[o];
+    let attends = lse != ${NEG_BIG};
+    for (var r = lid; r < R; r += ${p.width}u) {
+      let i = base + r;
+      DM[i] = select(0.0, exp(params.scale * S[i] - lse) * (G[i] - dot), attends);
+    }
   }
 }`,
   };

@@ -1,15 +1,38 @@
-// maskedAttention(q, k, v, keyMask?): the fused attention kernel with its backward (dq, dk, dv
-// and dkeyMask), plus the composed path (matmul → masked softmax → matmul) used when the caller
-// wants the attention probabilities as graph tensors (relevance maps need ∂y/∂A).
+// maskedAttention(q, k, v, keyMask?): on GPUs (and for long sequences) the fused flash-style
+// kernel with its backward (dq, dk, dv and dkeyMask); on CPU adapters the composed path (matmul →
+// fused masked softmax → matmul), which the same front-end also serves when the caller wants the
+// attention probabilities as graph tensors (relevance maps need ∂y/∂A).
 import { Tensor } from '../tensor.js';
 import { rt } from '../device.js';
-import { ShapeError, fmt } from '../shape.js';
-import { record, noGrad } from '../../autograd/tape.js';
+import { ShapeError, fmt, numel } from '../shape.js';
+import { isGradEnabled, record, noGrad } from '../../autograd/tape.js';
 import {
   attentionBackwardKeyKernel, attentionBackwardQueryKernel, attentionForwardKernel, attentionTile,
 } from '../../shaders/attention.js';
+import { grid } from '../../shaders/kernel.js';
+import { maskedSoftmaxBackwardKernel, maskedSoftmaxKernel } from '../../shaders/softmax.js';
 import { fill, where } from './pointwise.js';
 import { gatherStrided, scatterStrided } from './movement.js';
+import { isCpuAdapter } from './matmul.js';
+import { sumTo } from './reduce.js';
+import { rowPlan } from './rows.js';
+
+/**
+ * Which path maskedAttention takes, exposed for tests and benchmarks. 'auto' composes on CPU
+ * adapters while the B·H·Tq·Tk scores fit in `maxComposedScoresBytes`, and runs the fused kernel
+ * elsewhere. On lavapipe the fused kernel reaches ~5 GFLOP/s where the simd matmul reaches 30–40,
+ * so the two matmuls and one row kernel over the scores win; on a GPU the fused kernel saves the
+ * T×T round trips through memory. The bound keeps long sequences (memory ∝ T²) fused.
+ */
+export const attentionConfig: { variant: 'auto' | 'fused' | 'composed'; maxComposedScoresBytes: number } = {
+  variant: 'auto',
+  maxComposedScoresBytes: 64 << 20,
+};
+
+function composes(B: number, H: number, Tq: number, Tk: number): boolean {
+  if (attentionConfig.variant !== 'auto') return attentionConfig.variant === 'composed';
+  return B * H * Tq * Tk * 4 <= attentionConfig.maxComposedScoresBytes && isCpuAdapter(rt());
+}
 
 export interface AttentionOptions {
   /** Multiplies q·k (default 1/√d). */
@@ -44,6 +67,11 @@ function checkInputs(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | null | unde
  */
 export function maskedAttention(q: Tensor, k: Tensor, v: Tensor, keyMask?: Tensor | null, opts: AttentionOptions = {}): Tensor {
   const [B, H, Tq, Tk, D] = checkInputs(q, k, v, keyMask);
+  if (composes(B, H, Tq, Tk)) {
+    const { out, probs } = maskedAttentionComposed(q, k, v, keyMask, opts);
+    if (!out.node) probs.dispose();
+    return out;
+  }
   const scale = opts.scale ?? 1 / Math.sqrt(D);
   const r = rt();
   const TILE = attentionTile(D, r.device.limits.maxComputeWorkgroupStorageSize);
@@ -88,25 +116,94 @@ export function maskedAttention(q: Tensor, k: Tensor, v: Tensor, keyMask?: Tenso
 }
 
 /**
- * The same attention composed from primitives (scores matmul, masked softmax, value matmul),
- * returning the probabilities [B, H, Tq, Tk] as a graph tensor. Slower and T×T in memory; use
- * it when ∂/∂probabilities is needed (relevance maps) and as the reference for the fused kernel.
+ * The same attention composed: scores matmul, masked scaled softmax (one row kernel), value
+ * matmul, returning the probabilities [B, H, Tq, Tk] as a graph tensor. T×T in memory; the path
+ * maskedAttention takes on CPU adapters, and the one to use when ∂/∂probabilities is needed
+ * (relevance maps).
  */
 export function maskedAttentionComposed(q: Tensor, k: Tensor, v: Tensor, keyMask?: Tensor | null, opts: AttentionOptions = {}): { out: Tensor; probs: Tensor } {
-  const [B, , , Tk, D] = checkInputs(q, k, v, keyMask);
+  const [B, H, Tq, Tk, D] = checkInputs(q, k, v, keyMask);
   const scale = opts.scale ?? 1 / Math.sqrt(D);
-  const s = q.matmul(k, { transB: true }).mul(scale);
-  const probs = keyMask ? maskedSoftmax(s, keyMask.reshape([B, 1, 1, Tk])) : s.softmax(-1);
+  const s = q.matmul(k, { transB: true });
+  // The H·Tq score rows of a batch share its row of the key mask.
+  const probs = maskedSoftmaxRows(s, keyMask ? keyMask.reshape([B, 1, 1, Tk]) : null, scale, H * Tq, true);
+  // Without a graph nothing reads the scores again.
+  if (!probs.node) s.dispose();
   const out = probs.matmul(v);
   return { out, probs };
 }
 
 /**
  * Softmax with multiplicative weights on the last axis: a_j = m_j·exp(s_j) / Σ_k m_k·exp(s_k),
- * differentiable in s and m (m broadcasts against s). The shift by the max over kept entries is
- * taken without gradient (it cancels mathematically).
+ * 0 for a row with Σ = 0, differentiable in s and m (m broadcasts against s). Entries with
+ * m_j = 0 change nothing, whatever s_j is. One row kernel when m's rows each serve a block of
+ * consecutive rows of s (m = [..leading dims of s.., 1, .., 1, T], the attention key mask), else
+ * composed from primitive ops.
  */
 export function maskedSoftmax(s: Tensor, m: Tensor): Tensor {
+  if (s.rank === 0) throw new ShapeError('maskedSoftmax', `expects scores with a last axis, got ${fmt(s.shape)}`);
+  const group = maskRowGroup(s.shape, m.shape);
+  return group === null ? maskedSoftmaxComposed(s, m) : maskedSoftmaxRows(s, m, 1, group, false);
+}
+
+/**
+ * How many consecutive rows of s share one row of m, when m (right-aligned) equals s's shape on
+ * leading axes, is 1 on the axes after them and T on the last; else null.
+ */
+function maskRowGroup(sShape: readonly number[], mShape: readonly number[]): number | null {
+  const rank = sShape.length;
+  if (mShape.length > rank || mShape[mShape.length - 1] !== sShape[rank - 1]) return null;
+  const aligned = [...new Array<number>(rank - mShape.length).fill(1), ...mShape];
+  let lead = 0;
+  while (lead < rank - 1 && aligned[lead] === sShape[lead]) lead++;
+  for (let a = lead; a < rank - 1; a++) if (aligned[a] !== 1) return null;
+  return numel(sShape.slice(lead, rank - 1));
+}
+
+/** y = maskedSoftmax(scale·s, m) with m's row (o / group) weighting row o of s; m null: no mask. */
+function maskedSoftmaxRows(s: Tensor, m: Tensor | null, scale: number, group: number, scaledName: boolean): Tensor {
+  const R = s.shape[s.rank - 1]!;
+  const rows = R === 0 ? 0 : s.size / R;
+  const r = rt();
+  const plan = rowPlan();
+  const base = { rows, len: R, stride: 1, group: Math.max(1, group), scale, hasMask: m ? 1 : 0 };
+  const label = `maskedSoftmax ${fmt(s.shape)}${m ? ` mask ${fmt(m.shape)}` : ''}${scaledName ? ` scale ${scale}` : ''}`;
+  const maskBinding = m ? m.binding : { buffer: r.scratch, bytes: 4 };
+  const y = Tensor.empty(s.shape);
+  const lse = Tensor.empty(s.shape.slice(0, -1));
+  if (rows > 0) {
+    r.dispatch(maskedSoftmaxKernel(plan), {
+      label, buffers: [s.binding, maskBinding, y.binding, lse.binding], uniforms: { ...base, maskGrad: 0 }, workgroups: grid(rows),
+    });
+  }
+  const wantGrad = isGradEnabled() && (s.requiresGrad || !!m?.requiresGrad);
+  if (!wantGrad) {
+    lse.dispose();
+    return y;
+  }
+  return record(y, 'maskedSoftmax', m ? [s, m] : [s], (g) => {
+    const ds = Tensor.empty(s.shape);
+    const maskGrad = !!m?.requiresGrad;
+    const dmRows = maskGrad ? Tensor.empty(s.shape) : null;
+    if (rows > 0) {
+      r.dispatch(maskedSoftmaxBackwardKernel(plan), {
+        label: `${label} backward`,
+        buffers: [s.binding, y.binding, g.binding, lse.binding, ds.binding, dmRows ? dmRows.binding : { buffer: r.scratch, bytes: 4 }],
+        uniforms: { ...base, maskGrad: maskGrad ? 1 : 0 },
+        workgroups: grid(rows),
+      });
+    }
+    let dm: Tensor | null = null;
+    if (dmRows && m) {
+      dm = sumTo(dmRows, m.shape);
+      if (dm !== dmRows) dmRows.dispose();
+    }
+    return m ? [ds, dm] : [ds];
+  });
+}
+
+/** maskedSoftmax composed from primitive ops, for masks that broadcast in other ways. */
+function maskedSoftmaxComposed(s: Tensor, m: Tensor): Tensor {
   const kept = m.gt(0);
   const shift = noGrad(() => {
     const masked = where(kept, s, -3.4e38);

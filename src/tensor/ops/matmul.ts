@@ -53,13 +53,17 @@ const TILED_LARGE: TiledConfig = { TM: 4, TN: 4, BK: 16 };
 const TILED_SMALL: TiledConfig = { TM: 2, TN: 2, BK: 16 };
 const MIN_LARGE_TILES = 128;
 
+/** Whether the adapter runs on the CPU (lavapipe, SwiftShader, a fallback adapter). */
+export function isCpuAdapter(r: Runtime): boolean {
+  const info = (r.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
+  const d = r.adapterDescription;
+  return d.architecture === 'software' || !!info?.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(`${d.description} ${d.device}`);
+}
+
 /** Subgroup width when the adapter is a CPU one with fixed-size subgroups, else 0. */
 function simdLanes(r: Runtime): number {
   const lanes = fixedSubgroupSize(r);
-  const info = (r.device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
-  const d = r.adapterDescription;
-  const cpu = d.architecture === 'software' || !!info?.isFallbackAdapter || /llvmpipe|lavapipe|swiftshader/i.test(`${d.description} ${d.device}`);
-  return cpu && (lanes === 4 || lanes === 8) ? lanes : 0;
+  return isCpuAdapter(r) && (lanes === 4 || lanes === 8) ? lanes : 0;
 }
 
 /** Pads a batch shape / strides to MAX_BATCH_RANK entries at the front. */
