@@ -81,6 +81,10 @@ export type MaskedSoftmaxUniforms = typeof MASKED_SOFTMAX.spec;
 // fused attention kernel, src/shaders/attention.ts), and its mask gradient is 0.
 const NEG_BIG = `-${F32_MAX}`;
 
+/** Rows up to this long (attention up to 256 keys: ViT at 224 px has 197) are held in registers. */
+export const MASKED_SOFTMAX_CACHED_LEN = 256;
+const cacheSlots = (p: RowPlan) => Math.max(1, Math.ceil(MASKED_SOFTMAX_CACHED_LEN / p.width));
+
 /** Module-scope WGSL: the mask weight of element r of row o (rows `group` at a time share one mask row). */
 const maskAt = `
 fn mask_at(o: u32, r: u32) -> f32 {
@@ -110,21 +114,55 @@ ${rowEntry(p)}
   let R = params.len;
   let base = o * R;
   let sc = params.scale;
+  // Rows of up to ${MASKED_SOFTMAX_CACHED_LEN} read S and M once into per-invocation arrays (cheap on CPU
+  // adapters, where each storage load is a bounds-checked scalar load per lane); longer ones stream.
+  let cached = R <= ${cacheSlots(p) * p.width}u;
+  // Only the slots this row fills: a short row (T = 65) must not pay for 256.
+  let slots = (R + ${p.width - 1}u) / ${p.width}u;
+  var xs: array<f32, ${cacheSlots(p)}>;
+  var ws: array<f32, ${cacheSlots(p)}>;
   var mx = ${NEG_BIG};
-  for (var r = lid; r < R; r += ${p.width}u) {
-    if (mask_at(o, r) > 0.0) { mx = max(mx, sc * S[base + r]); }
+  if (cached) {
+    for (var c = 0u; c < slots; c++) {
+      let r = lid + c * ${p.width}u;
+      var w = 0.0;
+      var x = 0.0;
+      if (r < R) { w = mask_at(o, r); x = sc * S[base + r]; }
+      ws[c] = w;
+      xs[c] = x;
+      if (w > 0.0) { mx = max(mx, x); }
+    }
+  } else {
+    for (var r = lid; r < R; r += ${p.width}u) {
+      if (mask_at(o, r) > 0.0) { mx = max(mx, sc * S[base + r]); }
+    }
   }
   ${rowReduce(p, 'mx', 'top', 'max')}
   var se = 0.0;
-  for (var r = lid; r < R; r += ${p.width}u) {
-    let w = mask_at(o, r);
-    if (w > 0.0) { se += w * exp(sc * S[base + r] - top); }
+  if (cached) {
+    for (var c = 0u; c < slots; c++) {
+      let e = select(0.0, ws[c] * exp(xs[c] - top), ws[c] > 0.0);
+      xs[c] = e;
+      se += e;
+    }
+  } else {
+    for (var r = lid; r < R; r += ${p.width}u) {
+      let w = mask_at(o, r);
+      if (w > 0.0) { se += w * exp(sc * S[base + r] - top); }
+    }
   }
   ${rowReduce(p, 'se', 'z', '+')}
   let inv = select(0.0, 1.0 / z, z > 0.0);
-  for (var r = lid; r < R; r += ${p.width}u) {
-    let w = mask_at(o, r);
-    Y[base + r] = select(0.0, w * exp(sc * S[base + r] - top) * inv, w > 0.0);
+  if (cached) {
+    for (var c = 0u; c < slots; c++) {
+      let r = lid + c * ${p.width}u;
+      if (r < R) { Y[base + r] = xs[c] * inv; }
+    }
+  } else {
+    for (var r = lid; r < R; r += ${p.width}u) {
+      let w = mask_at(o, r);
+      Y[base + r] = select(0.0, w * exp(sc * S[base + r] - top) * inv, w > 0.0);
+    }
   }
   if (lid == 0u) { LSE[o] = select(${NEG_BIG}, top + log(z), z > 0.0); }
 }`,
@@ -153,19 +191,45 @@ export function maskedSoftmaxBackwardKernel(p: RowPlan): Kernel<MaskedSoftmaxUni
 ${rowEntry(p)}
   let R = params.len;
   let base = o * R;
+  // As in the forward: rows that fit read G and Y once, into per-invocation arrays.
+  let cached = R <= ${cacheSlots(p) * p.width}u;
+  // Only the slots this row fills: a short row (T = 65) must not pay for 256.
+  let slots = (R + ${p.width - 1}u) / ${p.width}u;
+  var gs: array<f32, ${cacheSlots(p)}>;
+  var ys: array<f32, ${cacheSlots(p)}>;
   var acc = 0.0;
-  for (var r = lid; r < R; r += ${p.width}u) { acc += G[base + r] * Y[base + r]; }
-  ${rowReduce(p, 'acc', 'dot', '+')}
-  for (var r = lid; r < R; r += ${p.width}u) {
-    let i = base + r;
-    DS[i] = params.scale * Y[i] * (G[i] - dot);
+  if (cached) {
+    for (var c = 0u; c < slots; c++) {
+      let r = lid + c * ${p.width}u;
+      var g = 0.0;
+      var y = 0.0;
+      if (r < R) { g = G[base + r]; y = Y[base + r]; }
+      gs[c] = g;
+      ys[c] = y;
+      acc += g * y;
+    }
+  } else {
+    for (var r = lid; r < R; r += ${p.width}u) { acc += G[base + r] * Y[base + r]; }
   }
-  if (params.maskGrad != 0u) {
-    let lse = LSE[o];
-    let attends = lse != ${NEG_BIG};
+  ${rowReduce(p, 'acc', 'dot', '+')}
+  let lse = LSE[o];
+  let attends = lse != ${NEG_BIG};
+  let maskGrad = params.maskGrad != 0u;
+  if (cached) {
+    for (var c = 0u; c < slots; c++) {
+      let r = lid + c * ${p.width}u;
+      if (r < R) {
+        let i = base + r;
+        let gd = gs[c] - dot;
+        DS[i] = params.scale * ys[c] * gd;
+        if (maskGrad) { DM[i] = select(0.0, exp(params.scale * S[i] - lse) * gd, attends); }
+      }
+    }
+  } else {
     for (var r = lid; r < R; r += ${p.width}u) {
       let i = base + r;
-      DM[i] = select(0.0, exp(params.scale * S[i] - lse) * (G[i] - dot), attends);
+      DS[i] = params.scale * Y[i] * (G[i] - dot);
+      if (maskGrad) { DM[i] = select(0.0, exp(params.scale * S[i] - lse) * (G[i] - dot), attends); }
     }
   }
 }`,

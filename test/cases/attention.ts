@@ -1,7 +1,8 @@
 // Op cases of the attention family: fused masked attention (with and without a key mask, self
 // and cross attention, head sizes that are and are not multiples of 4, sequences longer than a
 // tile), binary, fractional and all-zero mask rows, its gradients (dq, dk, dv and the mask's), the
-// masked softmax (its row kernel and the composed fallback for other broadcasts), and the head
+// masked softmax (its row kernel, rows held in registers and streamed, and the composed fallback
+// for other broadcasts), and the head
 // reshuffles (qkvHeads, mergeHeads). test/attention.test.ts runs the attention cases down both
 // paths (fused kernel, and matmul → masked softmax → matmul).
 import { attentionConfig, maskedAttention, maskedSoftmax, mergeHeads, qkvHeads } from '../../src/tensor/ops/attention.js';
@@ -127,6 +128,9 @@ export const cases: OpCase[] = [
   maskedSoftmaxCase([3, 2, 7, 70], [3, 1, 1, 70], 67, true, { zeros: true }),
   maskedSoftmaxCase([3, 2, 5, 13], [3, 1, 1, 13], 68, true, { zeros: true, emptyRow: true }),
   maskedSoftmaxCase([2, 3, 197, 197], [2, 1, 1, 197], 69, false, { zeros: true, emptyRow: true }),
+  // Rows longer than the kernel holds in registers stream from memory.
+  maskedSoftmaxCase([1, 2, 3, 300], [1, 1, 1, 300], 72, false, { zeros: true }),
+  maskedSoftmaxCase([2, 1, 260], [2, 1, 260], 73, true, { zeros: true, emptyRow: true }),
   // Masks that broadcast otherwise take the composed fallback.
   maskedSoftmaxCase([2, 3, 5, 9], [1, 3, 1, 9], 70, true, { zeros: true }),
   maskedSoftmaxCase([2, 3, 5, 9], [3, 5, 9], 71, true),
