@@ -8,11 +8,9 @@ import * as assert from 'uvu/assert';
 import { tensor, type Tensor } from '../src/index.js';
 import { attentionConfig, maskedAttention, maskedAttentionComposed, maskedSoftmax } from '../src/tensor/ops/attention.js';
 import { isCpuAdapter } from '../src/tensor/ops/matmul.js';
-import { rowPlanConfig } from '../src/tensor/ops/rows.js';
 import { rt } from '../src/tensor/device.js';
-import { SHARED_ROW_PLAN } from '../src/shaders/rows.js';
 import { arr, maskedAttentionRef, type Arr } from '../src/tensor/reference/index.js';
-import { setup, rng, randArray, assertClose, toTensor, checkForward, checkBackward, byOp } from './harness.js';
+import { setup, rng, randArray, assertClose, toTensor, checkForward, checkBackward, byOp, eachRowPlan } from './harness.js';
 import { cases } from './cases/attention.js';
 
 test.before(setup);
@@ -30,17 +28,6 @@ async function onPath<T>(path: Path, fn: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Runs fn with the device's row plan, then with 64 invocations reducing in workgroup memory. */
-async function eachRowPlan(fn: (plan: string) => Promise<void>): Promise<void> {
-  for (const force of [null, SHARED_ROW_PLAN]) {
-    rowPlanConfig.force = force;
-    try {
-      await fn(force ? 'workgroup-memory plan' : 'default plan');
-    } finally {
-      rowPlanConfig.force = null;
-    }
-  }
-}
 
 function randomInputs(seed: number, B: number, H: number, Tq: number, Tk: number, D: number, keepProb = 0.6) {
   const r = rng(seed);

@@ -6,6 +6,8 @@ import { init, tensor, type Tensor } from '../src/index.js';
 import type { Arr } from '../src/tensor/reference/index.js';
 import { mulberry32 } from '../src/data/random.js';
 import type { OpCase } from './cases/case.js';
+import { rowPlanConfig } from '../src/tensor/ops/rows.js';
+import { SHARED_ROW_PLAN } from '../src/shaders/rows.js';
 
 let ready: Promise<void> | null = null;
 /**
@@ -161,4 +163,20 @@ export function byOp(cases: readonly OpCase[]): [string, OpCase[]][] {
     else groups.set(c.op, [c]);
   }
   return [...groups];
+}
+
+/**
+ * Runs fn with the device's row plan (one subgroup per row where available), then with 64
+ * invocations reducing in workgroup memory, so the row kernels (softmax, layernorm, loss,
+ * masked softmax) are checked on both plans whatever the adapter picks.
+ */
+export async function eachRowPlan(fn: (plan: string) => Promise<void>): Promise<void> {
+  for (const force of [null, SHARED_ROW_PLAN]) {
+    rowPlanConfig.force = force;
+    try {
+      await fn(force ? 'workgroup-memory plan' : 'default plan');
+    } finally {
+      rowPlanConfig.force = null;
+    }
+  }
 }

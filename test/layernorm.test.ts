@@ -5,24 +5,11 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, grad, layerNorm, memory, type Tensor } from '../src/index.js';
 import { arr, layerNormRef } from '../src/tensor/reference/index.js';
-import { rowPlanConfig } from '../src/tensor/ops/rows.js';
-import { SHARED_ROW_PLAN } from '../src/shaders/rows.js';
-import { setup, rng, randArray, assertClose, toTensor, settle, checkForward, checkBackward } from './harness.js';
+import { setup, rng, randArray, assertClose, toTensor, settle, checkForward, checkBackward, eachRowPlan } from './harness.js';
 import { cases } from './cases/layernorm.js';
 
 test.before(setup);
 
-/** Runs fn with the device's row plan (one subgroup per row where available), then with 64 invocations reducing in workgroup memory. */
-async function eachRowPlan(fn: (plan: string) => Promise<void>): Promise<void> {
-  for (const force of [null, SHARED_ROW_PLAN]) {
-    rowPlanConfig.force = force;
-    try {
-      await fn(force ? 'workgroup-memory plan' : 'default plan');
-    } finally {
-      rowPlanConfig.force = null;
-    }
-  }
-}
 
 const rand = (r: () => number, shape: number[], lo = -2, hi = 2) => arr(shape, randArray(r, shape.reduce((p, d) => p * d, 1), lo, hi));
 

@@ -6,9 +6,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, grad, crossEntropy, mseLoss, layerNorm, softmax, tidy, memory, type Tensor } from '../src/index.js';
 import { arr, crossEntropyRef, mseLossRef, type Arr } from '../src/tensor/reference/index.js';
-import { rowPlanConfig } from '../src/tensor/ops/rows.js';
-import { SHARED_ROW_PLAN } from '../src/shaders/rows.js';
-import { setup, rng, randArray, randInt, assertClose, toTensor, settle, checkForward, checkBackward, byOp } from './harness.js';
+import { setup, rng, randArray, randInt, assertClose, toTensor, settle, checkForward, checkBackward, byOp, eachRowPlan } from './harness.js';
 import { cases } from './cases/loss.js';
 
 test.before(setup);
@@ -18,14 +16,9 @@ const classes = (r: () => number, n: number, C: number) => Array.from({ length: 
 
 for (const [op, opCases] of byOp(cases)) {
   test(`${op} matches the float64 reference in every registry case, on both row plans`, async () => {
-    for (const force of [null, SHARED_ROW_PLAN]) {
-      rowPlanConfig.force = force;
-      try {
-        for (const c of opCases) await checkForward(c, force ? 'workgroup-memory plan' : 'default plan');
-      } finally {
-        rowPlanConfig.force = null;
-      }
-    }
+    await eachRowPlan(async (plan) => {
+      for (const c of opCases) await checkForward(c, plan);
+    });
   });
 
   test(`${op} gradients match finite differences`, async () => {

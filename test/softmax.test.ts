@@ -5,25 +5,12 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, grad, type Tensor } from '../src/index.js';
 import { softmax, logSoftmax } from '../src/tensor/ops/softmax.js';
-import { rowPlanConfig } from '../src/tensor/ops/rows.js';
-import { SHARED_ROW_PLAN } from '../src/shaders/rows.js';
 import { arr, softmaxRef, logSoftmaxRef } from '../src/tensor/reference/index.js';
-import { setup, rng, randArray, assertClose, toTensor, checkForward, checkBackward, byOp } from './harness.js';
+import { setup, rng, randArray, assertClose, toTensor, checkForward, checkBackward, byOp, eachRowPlan } from './harness.js';
 import { cases } from './cases/softmax.js';
 
 test.before(setup);
 
-/** Runs fn with the device's row plan (one subgroup per row where available), then with 64 invocations reducing in workgroup memory. */
-async function eachRowPlan(fn: (plan: string) => Promise<void>): Promise<void> {
-  for (const force of [null, SHARED_ROW_PLAN]) {
-    rowPlanConfig.force = force;
-    try {
-      await fn(force ? 'workgroup-memory plan' : 'default plan');
-    } finally {
-      rowPlanConfig.force = null;
-    }
-  }
-}
 
 const rand = (r: () => number, shape: number[], lo = -3, hi = 3) => arr(shape, randArray(r, shape.reduce((p, d) => p * d, 1), lo, hi));
 
