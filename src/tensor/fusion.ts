@@ -12,7 +12,7 @@
 import { rt } from './device.js';
 import type { Runtime } from './runtime.js';
 import { Storage, Tensor } from './tensor.js';
-import { broadcastStrides, fmt, numel, sameShape, type Shape } from './shape.js';
+import { broadcastStrides, mergeDimensions, fmt, numel, sameShape, type Shape } from './shape.js';
 import { UNIFORM_WORDS, MAX_RANK, linearGroups, type UniformSpec, type UniformValues } from '../shaders/kernel.js';
 import { fusedKernel, fusedUniformWords, type FusedPlan, type LeafRead, type PointwiseExpr } from '../shaders/fused.js';
 
@@ -179,21 +179,7 @@ interface LeafLayout {
  */
 function leafLayout(outShape: Shape, leaves: readonly Leaf[]): LeafLayout {
   const stridedLeaves = leaves.filter((l) => l.read === 'strided');
-  const full = stridedLeaves.map((l) => broadcastStrides(l.shape, outShape));
-  let shape: number[] = [];
-  let strides: number[][] = full.map(() => []);
-  for (let d = 0; d < outShape.length; d++) {
-    const size = outShape[d]!;
-    if (size === 1) continue;
-    const last = shape.length - 1;
-    if (last >= 0 && full.every((st, k) => strides[k]![last] === st[d]! * size)) {
-      shape[last]! *= size;
-      full.forEach((st, k) => (strides[k]![last] = st[d]!));
-    } else {
-      shape.push(size);
-      full.forEach((st, k) => strides[k]!.push(st[d]!));
-    }
-  }
+  let { shape, strides } = mergeDimensions(outShape, stridedLeaves.map((l) => broadcastStrides(l.shape, outShape)));
   const r = shape.length;
   const flatOnly = stridedLeaves.length === 0;
   let modes: ('v' | 's' | null)[] = [];

@@ -74,6 +74,30 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
   });
 }
 
+/**
+ * Drops size-1 dimensions of `outShape` and merges adjacent ones that every operand walks together
+ * (its stride over the outer one is its stride over the inner one times the inner size), so a
+ * strided kernel's index loop runs over as few dimensions as the layout allows. `strides` are the
+ * operands' strides over `outShape` (broadcastStrides); returns the merged shape and strides.
+ */
+export function mergeDimensions(outShape: Shape, strides: readonly (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const shape: number[] = [];
+  const merged: number[][] = strides.map(() => []);
+  for (let d = 0; d < outShape.length; d++) {
+    const size = outShape[d]!;
+    if (size === 1) continue; // a size-1 dimension contributes nothing to any offset
+    const last = shape.length - 1;
+    if (last >= 0 && strides.every((st, k) => merged[k]![last] === st[d]! * size)) {
+      shape[last]! *= size;
+      strides.forEach((st, k) => (merged[k]![last] = st[d]!));
+    } else {
+      shape.push(size);
+      strides.forEach((st, k) => merged[k]!.push(st[d]!));
+    }
+  }
+  return { shape, strides: merged };
+}
+
 /** Normalises one axis (negative counts from the end); throws naming the op. */
 export function normAxis(op: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;

@@ -5,7 +5,7 @@
 // table entries; with `init({ fuse: false })` each dispatches its own kernel.
 import { Tensor } from '../tensor.js';
 import { rt } from '../device.js';
-import { ShapeError, broadcastShapes, broadcastStrides, checkLive, fmt, numel, sameShape, type Shape } from '../shape.js';
+import { ShapeError, broadcastShapes, broadcastStrides, checkLive, mergeDimensions, fmt, numel, sameShape, type Shape } from '../shape.js';
 import { record } from '../../autograd/tape.js';
 import { MAX_RANK, linearGroups as groups } from '../../shaders/kernel.js';
 import {
@@ -101,22 +101,7 @@ interface StridedLayout {
  */
 function stridedLayout(op: string, n: number, outShape: Shape, operands: Shape[], allowVec4 = false): StridedLayout {
   if (outShape.length > MAX_RANK) throw new ShapeError(op, `rank ${outShape.length} exceeds the supported ${MAX_RANK}`);
-  const strides = operands.map((s) => broadcastStrides(s, outShape));
-  let shape: number[] = [];
-  let merged: number[][] = operands.map(() => []);
-  for (let d = 0; d < outShape.length; d++) {
-    const size = outShape[d]!;
-    if (size === 1) continue; // a size-1 dimension contributes nothing to any offset
-    const last = shape.length - 1;
-    const canMerge = last >= 0 && strides.every((st, k) => merged[k]![last] === st[d]! * size);
-    if (canMerge) {
-      shape[last]! *= size;
-      strides.forEach((st, k) => (merged[k]![last] = st[d]!));
-    } else {
-      shape.push(size);
-      strides.forEach((st, k) => merged[k]!.push(st[d]!));
-    }
-  }
+  let { shape, strides: merged } = mergeDimensions(outShape, operands.map((s) => broadcastStrides(s, outShape)));
   const r = shape.length;
   let vec4: Vec4Mode[] | null = null;
   if (allowVec4 && r > 0 && shape[r - 1]! % 4 === 0) {
