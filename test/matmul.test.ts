@@ -79,7 +79,7 @@ test('simd kernel: other tiling knobs give the same products', async () => {
   const r = rng(31);
   const a = rand(r, [45, 29]), b = rand(r, [29, 70]), at = rand(r, [36, 44]), bt = rand(r, [68, 36]);
   await withVariant('simd', async () => {
-    for (const [rows, colVec4s] of [[16, 2], [32, 1]] as const) {
+    for (const [rows, colVec4s] of [[16, 2], [24, 1], [32, 1]] as const) {
       matmulConfig.simd = { rows, colVec4s };
       try {
         await checkForward(a, b, {}, `rows=${rows} colVec4s=${colVec4s}`);

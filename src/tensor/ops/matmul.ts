@@ -40,11 +40,16 @@ export const matmulConfig: {
   tiled: TiledConfig | null;
 } = { variant: 'auto', simd: null, tiled: null };
 
-// Measured on lavapipe (llvmpipe 256-bit, 2 cores) at 256..2048: 24 broadcast rows x 32
-// columns beat 16x64, 32x32, 16x32 and 8x32 (more rows: more FMAs per B load; past ~100 vec4
-// accumulators the spills win). Matrices of a few rows take 8 rows, so fewer lanes idle.
+// Measured on lavapipe (llvmpipe 256-bit, 2 cores): 32 broadcast rows x 32 columns beat 24, 16,
+// 40, 48 and 64 rows (and two column quads per lane) at 512..2048 and at the ViT step's shapes
+// (bench/results/matmul-tiling-2026-12-01-lavapipe.md): more rows feed more FMAs per B load
+// until the spilled accumulators cost more than the loads they save. Rows a tile computes past
+// M are wasted work, so 24 rows take over where they waste less (M = 65: 72 rows instead of
+// 96), and matrices of a few rows take 8, so fewer lanes idle.
 function pickSimd(M: number): Omit<SimdConfig, 'lanes'> {
-  return M <= 8 ? { rows: 8, colVec4s: 1 } : { rows: 24, colVec4s: 1 };
+  if (M <= 8) return { rows: 8, colVec4s: 1 };
+  const padded = (rows: number) => Math.ceil(M / rows) * rows;
+  return { rows: padded(32) <= padded(24) ? 32 : 24, colVec4s: 1 };
 }
 
 // GPUs: 64x64 tiles (16x16 invocations x 4x4 outputs, a 16-deep k slab: 8 KiB of workgroup
