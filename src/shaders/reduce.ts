@@ -90,6 +90,38 @@ ${linearMain('o')}
   };
 }
 
+/** Ops the four-column kernel serves: one accumulator each, no second pass. */
+export const COLUMN4_OPS: readonly ReduceOp[] = ['sum', 'max', 'min'];
+
+/**
+ * Column kernel over four neighbouring outputs per invocation (inner % 4 == 0, so they share
+ * `outer`): `inner` and the output count are in units of four. On CPU adapters, where every
+ * storage load is split into per-lane scalar loads, one vec4 load per row instead of four scalar
+ * ones is what makes bias gradients (sums over batch × tokens rows) fast.
+ */
+export function columnReduce4Kernel(op: ReduceOp): Kernel<ReduceUniforms> {
+  if (!COLUMN4_OPS.includes(op)) throw new Error(`columnReduce4Kernel: ${op} has no four-column variant`);
+  const c = combine(op);
+  const first = op === 'max' || op === 'min';
+  return {
+    key: `reduce_col4_${op}`,
+    uniforms: REDUCE,
+    access: ['read', 'read_write'],
+    wgsl: () => `
+@group(0) @binding(1) var<storage, read> X: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read_write> Y: array<vec4<f32>>;
+${linearMain('o')}
+  let R = params.len;
+  let inner = params.inner;
+  if (o >= params.outer * inner) { return; }
+  let base = (o / inner) * R * inner + (o % inner);
+  var acc = ${first ? 'X[base]' : `vec4<f32>(${c.init})`};
+  for (var r = ${first ? 1 : 0}u; r < R; r++) { let v = X[base + r * inner]; acc = ${c.step}; }
+  Y[o] = acc;
+}`,
+  };
+}
+
 /** Row kernel: one workgroup per output element (inner == 1). */
 export function rowReduceKernel(op: ReduceOp): Kernel<ReduceUniforms> {
   const isArg = op === 'argmax' || op === 'argmin';

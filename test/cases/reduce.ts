@@ -1,6 +1,6 @@
 // Op cases of the reduce family: sum, mean, max, min, logsumexp and var over any set of axes
-// (contiguous or not, keepdim or not) through both kernels (row: inner == 1 and R >= 64; column:
-// everything else), and argmax/argmin on small integers, so ties are common.
+// (contiguous or not, keepdim or not) through every kernel (row: inner == 1 and R >= 64; four-column:
+// sum/max/min with inner % 4 == 0; column: everything else), and argmax/argmin on small integers, so ties are common.
 import { reduceAxes, sum, mean, max, min, logsumexp, variance, argmax, argmin } from '../../src/tensor/reference/index.js';
 import { seeded, shapeText, type BenchCase, type OpCase } from './case.js';
 
@@ -55,8 +55,11 @@ const forwardShapes: [number[], number[] | null, string][] = [
   [[2, 70, 3], [1], 'R >= 64 with inner > 1, column kernel'],
   [[3, 5, 23], [0, 2], 'non-contiguous axes that become a long row, row kernel'],
   [[2, 3, 4, 5], [-3, -1], 'rank 4, negative non-contiguous axes'],
+  [[5, 7, 12], [1], 'inner 12, four-column kernel (sum/max/min)'],
+  [[2, 70, 8], [1], 'R >= 64 with inner 8, four-column kernel'],
+  [[37, 20], [0], 'rows of a bias gradient, four-column kernel'],
 ];
-const gradShapes: [number[], number[] | null][] = [[[5, 7, 3], [0, 2]], [[3, 70], [1]], [[4, 6], null], [[2, 70, 3], [1]]];
+const gradShapes: [number[], number[] | null][] = [[[5, 7, 3], [0, 2]], [[3, 70], [1]], [[4, 6], null], [[2, 70, 3], [1]], [[3, 9, 8], [1]]];
 const argShapes: [number[], number][] = [[[5, 7, 3], 1], [[5, 7, 3], 2], [[5, 7, 3], 0], [[4, 130], 1], [[4, 130], -1], [[2, 80, 3], 1]];
 
 export const cases: OpCase[] = [

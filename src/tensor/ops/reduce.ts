@@ -5,7 +5,7 @@ import { rt } from '../device.js';
 import { ShapeError, fmt, normAxes, normAxis, numel, sameShape, type Shape } from '../shape.js';
 import { record } from '../../autograd/tape.js';
 import { grid, linearGroups } from '../../shaders/kernel.js';
-import { ROW_WG, columnReduceKernel, rowReduceKernel, type ReduceOp } from '../../shaders/reduce.js';
+import { COLUMN4_OPS, ROW_WG, columnReduce4Kernel, columnReduceKernel, rowReduceKernel, type ReduceOp } from '../../shaders/reduce.js';
 import { permute, reshape, expand } from './movement.js';
 import { binary, unary } from './pointwise.js';
 
@@ -36,6 +36,11 @@ function reduceRaw(op: ReduceOp, x: Tensor, axes: number[], correction = 0): Ten
   const uniforms = { outer, len: R, inner, correction };
   if (inner === 1 && R >= ROW_WG) {
     rt().dispatch(rowReduceKernel(op), { label, buffers: [src.binding, y.binding], uniforms, workgroups: grid(outer) });
+  } else if (inner % 4 === 0 && COLUMN4_OPS.includes(op)) {
+    const inner4 = inner / 4;
+    rt().dispatch(columnReduce4Kernel(op), {
+      label, buffers: [src.binding4, y.binding4], uniforms: { ...uniforms, inner: inner4 }, workgroups: linearGroups(outer * inner4),
+    });
   } else {
     rt().dispatch(columnReduceKernel(op), { label, buffers: [src.binding, y.binding], uniforms, workgroups: linearGroups(outer * inner) });
   }
