@@ -9,6 +9,7 @@
 import { Tensor } from '../tensor/tensor.js';
 import { Module, ModuleList } from '../nn/module.js';
 import { Linear, LayerNorm } from '../nn/layers.js';
+import { linear } from '../nn/functional.js';
 import { truncNormal_, zeros_, constant_ } from '../nn/init.js';
 import { concat } from '../tensor/ops/movement.js';
 import { rand } from '../tensor/ops/random.js';
@@ -38,7 +39,8 @@ export class PatchEmbed extends Module {
     const D = this.proj.weight.shape[0]!;
     const patches = unfold(x, this.patchSize); // [B, N, C·P·P]
     const w = this.proj.weight.reshape(D, -1);
-    return patches.matmul(w, { transB: true, bias: this.proj.bias });
+    // linear folds [B, N] into the rows of one matmul (one weight gradient, not B summed ones).
+    return linear(patches, w, this.proj.bias);
   }
 }
 
@@ -91,8 +93,8 @@ export class Mlp extends Module {
     this.fc2 = this.module('fc2', new Linear(hidden, dim));
   }
   forward(x: Tensor): Tensor {
-    // fc1 + bias + exact GELU in one fused matmul epilogue.
-    const h = x.matmul(this.fc1.weight, { transB: true, bias: this.fc1.bias ?? undefined, activation: 'gelu' });
+    // fc1 + bias + exact GELU in one fused matmul epilogue, over B·T rows (folded by linear).
+    const h = linear(x, this.fc1.weight, this.fc1.bias, { activation: 'gelu' });
     return this.fc2.forward(h);
   }
 }
