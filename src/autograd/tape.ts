@@ -211,7 +211,9 @@ export function grad(outputs: Tensor | Tensor[], inputs: Tensor[], opts: GradOpt
   const want = new Map<Tensor, Tensor | null>(inputs.map((t) => [t, null]));
   const seeds = seedsFor(outs, opts.gradOutputs, 'grad');
   propagate(outs, seeds, !!opts.retainGraph, (t, g) => {
-    if (want.has(t)) want.set(t, g.clone());
+    // A leaf's gradient nothing else holds is handed over as it is (as backward() does for .grad);
+    // anything else is copied, since the node's own backward still reads it.
+    if (want.has(t)) want.set(t, !t.node && g.storage.refs === 1 ? g.view(g.shape) : g.clone());
   });
   return inputs.map((t) => want.get(t) ?? t.zerosLike());
 }

@@ -14,7 +14,7 @@ import { truncNormal_, zeros_, constant_ } from '../nn/init.js';
 import { concat } from '../tensor/ops/movement.js';
 import { rand } from '../tensor/ops/random.js';
 import { unfold, interpolate } from '../tensor/ops/image.js';
-import { maskedAttention, maskedAttentionComposed, mergeHeads, qkvHeads } from '../tensor/ops/attention.js';
+import { maskedAttentionComposed, mergeHeads, qkvAttention, qkvHeads } from '../tensor/ops/attention.js';
 import { ShapeError, fmt } from '../tensor/shape.js';
 import { noGrad } from '../autograd/tape.js';
 import { tokenCounts, vitConfig, type PresetName, type ViTConfig } from './config.js';
@@ -74,12 +74,13 @@ export class Attention extends Module {
 
   forward(x: Tensor, call: AttentionCall = {}): { out: Tensor; probs?: Tensor } {
     const qkv = this.qkv.forward(x);
+    if (!call.returnProbs) return { out: this.proj.forward(qkvAttention(qkv, this.numHeads, call.keyMask)) };
+    // The probabilities must be nodes of the caller's graph (relevance maps differentiate with
+    // respect to them), so this path keeps every step on the outer tape.
     const q = qkvHeads(qkv, 0, this.numHeads);
     const k = qkvHeads(qkv, 1, this.numHeads);
     const v = qkvHeads(qkv, 2, this.numHeads);
-    let o: Tensor, probs: Tensor | undefined;
-    if (call.returnProbs) ({ out: o, probs } = maskedAttentionComposed(q, k, v, call.keyMask));
-    else o = maskedAttention(q, k, v, call.keyMask);
+    const { out: o, probs } = maskedAttentionComposed(q, k, v, call.keyMask);
     return { out: this.proj.forward(mergeHeads(o)), probs };
   }
 }

@@ -3,9 +3,9 @@
 // tile), binary, fractional and all-zero mask rows, its gradients (dq, dk, dv and the mask's), the
 // masked softmax (its row kernel, rows held in registers and streamed, and the composed fallback
 // for other broadcasts), and the head
-// reshuffles (qkvHeads, mergeHeads). test/attention.test.ts runs the attention cases down both
+// reshuffles (qkvHeads, mergeHeads), and attention straight from a fused qkv projection (qkvAttention). test/attention.test.ts runs the attention cases down both
 // paths (fused kernel, and matmul → masked softmax → matmul).
-import { attentionConfig, maskedAttention, maskedSoftmax, mergeHeads, qkvHeads } from '../../src/tensor/ops/attention.js';
+import { attentionConfig, maskedAttention, maskedSoftmax, mergeHeads, qkvAttention, qkvHeads } from '../../src/tensor/ops/attention.js';
 import { arr, gatherRef, maskedAttentionRef, maskedSoftmaxRef, permute, type Arr } from '../../src/tensor/reference/index.js';
 import type { Tensor } from '../../src/index.js';
 import { seeded, shapeText, type BenchCase, type Inputs, type OpCase } from './case.js';
@@ -108,6 +108,31 @@ function mergeHeadsCase(B: number, H: number, T: number, d: number, seed: number
   };
 }
 
+/** Reference: [B, T, 3, H, d] → heads `which` as [B, H, T, d]. */
+function headsRef(qkv: Arr, B: number, T: number, H: number, d: number, which: number): Arr {
+  return permute(arr([B, T, H, d], gatherRef.indexSelect(arr([B, T, 3, H, d], qkv.data), 2, [which]).data), [0, 2, 1, 3]);
+}
+
+function qkvAttentionCase(B: number, T: number, H: number, d: number, seed: number, o: { masked: boolean; soft?: boolean; grad?: boolean }): OpCase {
+  return {
+    family: 'attention',
+    op: 'qkvAttention',
+    name: `qkvAttention [${B}, ${T}, 3·${H}·${d}]${o.masked ? `${o.soft ? ' soft' : ''} masked` : ' unmasked'}`,
+    inputs: seeded(seed, (r) => {
+      const qkv = r.uniform([B, T, 3 * H * d], -1.5, 1.5);
+      return o.masked ? [qkv, keyMask(r, B, T, { keepProb: 0.5, soft: o.soft })] : [qkv];
+    }),
+    gpu: (qkv, m) => qkvAttention(qkv!, H, m),
+    ref: (qkv, m) => {
+      const [q, k, v] = [0, 1, 2].map((w) => headsRef(qkv!, B, T, H, d, w));
+      return arr([B, T, H * d], permute(maskedAttentionRef(q!, k!, v!, m ?? null).out, [0, 2, 1, 3]).data);
+    },
+    atol: 3e-6,
+    rtol: 1e-4,
+    ...(o.grad ? { grad: { h: 1e-5 } } : {}),
+  };
+}
+
 export const cases: OpCase[] = [
   ...([[2, 3, 65, 32], [1, 2, 197, 64], [1, 1, 1374, 64], [3, 2, 7, 16]] as const).flatMap(([B, H, T, D]) =>
     [true, false].map((masked) => attentionCase(B, H, T, T, D, T + D, { masked }))),
@@ -136,6 +161,12 @@ export const cases: OpCase[] = [
   maskedSoftmaxCase([2, 3, 5, 9], [3, 5, 9], 71, true),
   ...([0, 1, 2] as const).map((which) => qkvHeadsCase(2, 5, 3, 4, which, 63 + which, true)),
   mergeHeadsCase(2, 3, 5, 4, 66, true),
+  // Gradients to qkv and to the mask through the inner graph; a head size that is not a multiple
+  // of 4; the iFAM/ViT token count (65) forward.
+  qkvAttentionCase(2, 7, 2, 4, 80, { masked: true, grad: true }),
+  qkvAttentionCase(2, 6, 3, 4, 81, { masked: true, soft: true, grad: true }),
+  qkvAttentionCase(1, 9, 2, 6, 82, { masked: false, grad: true }),
+  qkvAttentionCase(3, 65, 3, 32, 83, { masked: true, soft: true }),
 ];
 
 /** The case with maskedAttention forced down one path (the choice is made when the op is called). */

@@ -5,7 +5,7 @@
 import { Tensor } from '../tensor.js';
 import { rt } from '../device.js';
 import { ShapeError, fmt, numel } from '../shape.js';
-import { isGradEnabled, record, noGrad } from '../../autograd/tape.js';
+import { grad, isGradEnabled, record, noGrad } from '../../autograd/tape.js';
 import {
   attentionBackwardKeyKernel, attentionBackwardQueryKernel, attentionForwardKernel, attentionTile,
 } from '../../shaders/attention.js';
@@ -222,23 +222,67 @@ function maskedSoftmaxComposed(s: Tensor, m: Tensor): Tensor {
   return e.div(safeZ);
 }
 
+/** Where the q, k or v heads sit in a fused qkv projection [B, T, 3·H·d]: [B, H, T, d] strides. */
+function qkvLayout(op: string, qkv: Tensor, which: 0 | 1 | 2, numHeads: number): { shape: number[]; base: number; strides: number[] } {
+  if (qkv.rank !== 3 || qkv.shape[2]! % (3 * numHeads) !== 0) {
+    throw new ShapeError(op, `expects [B, T, 3·heads·d] with ${numHeads} heads, got ${fmt(qkv.shape)}`);
+  }
+  const [B, T, C3] = qkv.shape as [number, number, number];
+  const C = C3 / 3, d = C / numHeads;
+  return { shape: [B, numHeads, T, d], base: which * C, strides: [T * C3, d, C3, 1] };
+}
+
 /**
  * The q, k or v heads of a fused qkv projection, [B, T, 3·H·d] → [B, H, T, d] (`which` 0, 1, 2),
  * in one strided gather (no permute + slice copies); backward scatters into the qkv gradient.
  */
 export function qkvHeads(qkv: Tensor, which: 0 | 1 | 2, numHeads: number): Tensor {
-  if (qkv.rank !== 3 || qkv.shape[2]! % (3 * numHeads) !== 0) {
-    throw new ShapeError('qkvHeads', `expects [B, T, 3·heads·d] with ${numHeads} heads, got ${fmt(qkv.shape)}`);
-  }
-  const [B, T, C3] = qkv.shape as [number, number, number];
-  const C = C3 / 3, d = C / numHeads;
-  const strides = [T * C3, d, C3, 1];
-  const base = which * C;
-  const y = gatherStrided('qkvHeads', qkv, [B, numHeads, T, d], base, strides);
+  const { shape, base, strides } = qkvLayout('qkvHeads', qkv, which, numHeads);
+  const y = gatherStrided('qkvHeads', qkv, shape, base, strides);
   return record(y, 'qkvHeads', [qkv], (g) => {
     const gx = fill(qkv.shape, 0);
     scatterStrided('qkvHeads backward', g, gx, base, strides);
     return [gx];
+  });
+}
+
+/**
+ * Attention straight from a fused qkv projection: [B, T, 3·H·d] → [B, T, H·d] (heads merged), the
+ * values and gradients of qkvHeads ×3 → maskedAttention → mergeHeads. The difference is the tape:
+ * one node whose backward writes the q, k and v gradients into one qkv-shaped buffer with three
+ * scatters that cover it, where three qkvHeads nodes would each zero-fill a qkv-sized gradient
+ * for its third and the tape would add the three. Inside, the heads are leaves of a small graph
+ * of their own (the attention and the merge), walked by `grad` when the node's backward runs.
+ */
+export function qkvAttention(qkv: Tensor, numHeads: number, keyMask?: Tensor | null, opts: AttentionOptions = {}): Tensor {
+  const layouts = ([0, 1, 2] as const).map((w) => qkvLayout('qkvAttention', qkv, w, numHeads));
+  const heads = noGrad(() => layouts.map(({ shape, base, strides }) => gatherStrided('qkvAttention', qkv, shape, base, strides)));
+  const wantGrad = isGradEnabled() && (qkv.requiresGrad || !!keyMask?.requiresGrad);
+  if (!wantGrad) {
+    const o = maskedAttention(heads[0]!, heads[1]!, heads[2]!, keyMask, opts);
+    for (const h of heads) h.dispose();
+    const out = mergeHeads(o);
+    if (out !== o) o.dispose();
+    return out;
+  }
+  for (const h of heads) h.requiresGrad = qkv.requiresGrad;
+  // The mask enters the inner graph as a leaf too, so `grad` stops there instead of walking on
+  // into (and freeing) the outer graph that made it.
+  const mask = keyMask ? keyMask.detach() : null;
+  if (mask && keyMask!.requiresGrad) mask.requiresGrad = true;
+  const inner = mergeHeads(maskedAttention(heads[0]!, heads[1]!, heads[2]!, mask, opts));
+  const out = noGrad(() => inner.view(inner.shape));
+  return record(out, 'qkvAttention', keyMask ? [qkv, keyMask] : [qkv], (g) => {
+    const wrt = [...heads, ...(mask?.requiresGrad ? [mask] : [])].filter((t) => t.requiresGrad);
+    const grads = grad(inner, wrt, { gradOutputs: [g] });
+    let dqkv: Tensor | null = null;
+    if (qkv.requiresGrad) {
+      dqkv = Tensor.empty(qkv.shape);
+      layouts.forEach(({ base, strides }, w) => scatterStrided('qkvAttention backward', grads[w]!, dqkv!, base, strides));
+    }
+    const dmask = mask?.requiresGrad ? grads[grads.length - 1]! : null;
+    grads.forEach((t) => t !== dmask && t.dispose());
+    return [dqkv, dmask];
   });
 }
 

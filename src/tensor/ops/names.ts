@@ -22,7 +22,7 @@ interface RecordedOps {
   gather: 'indexSelect' | 'gather' | 'scatterAdd';
   image: 'unfold' | 'fold' | 'interpolate' | 'avgPool2d' | 'gridSample';
   matmul: 'matmul';
-  attention: 'maskedAttention' | 'maskedSoftmax' | 'qkvHeads';
+  attention: 'maskedAttention' | 'maskedSoftmax' | 'qkvHeads' | 'qkvAttention';
   softmax: SoftmaxKind;
   layernorm: 'layerNorm';
   loss: 'crossEntropy';
