@@ -96,6 +96,11 @@ export const pythonSlices: [number | undefined, number | undefined, number, numb
 export const cases: OpCase[] = [
   ...[[0, 1, 2, 3], [3, 2, 1, 0], [1, 3, 0, 2], [0, 2, 3, 1], [2, 0, 1, 3]].map((p, i) => permuteCase([2, 3, 5, 7], p, 3 + i)),
   permuteCase([3, 2, 5, 4], [1, 3, 0, 2], 8, true),
+  // Inner extents that give each invocation 8, 4 or 2 elements (or vec4s) to move.
+  ...([[[3, 5, 16], [1, 0, 2]], [[2, 3, 6, 32], [0, 2, 1, 3]], [[5, 12], [1, 0]], [[3, 4, 10], [2, 0, 1]], [[2, 6, 3, 8], [1, 0, 2, 3]]] as [number[], number[]][])
+    .map(([shape, p], i) => permuteCase(shape, p, 90 + i, i === 1)),
+  flipCase([3, 16], [1], 95, true),
+  flipCase([2, 3, 24], [0, 2], 96),
   expandCase([3, 1, 5], [2, 3, 4, 5], 4, true),
   ...pythonSlices.map(([s, e, step, idx], i) => sliceCase([3, 7, 4], 1, s, e, step, idx, 5 + i)),
   ...pythonSlices.filter(([, , , idx]) => idx.length > 0).slice(0, 6).map(([s, e, step, idx], i) => sliceCase([4, 7, 3], 1, s, e, step, idx, 20 + i, true)),

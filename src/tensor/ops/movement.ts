@@ -6,7 +6,7 @@ import { rt } from '../device.js';
 import { ShapeError, broadcastShapes, checkLive, fmt, inferReshape, normAxes, normAxis, sameShape, stridesOf } from '../shape.js';
 import { record } from '../../autograd/tape.js';
 import { MAX_RANK, linearGroups, type UniformValues } from '../../shaders/kernel.js';
-import { gatherKernel, scatterKernel, type MoveUniforms } from '../../shaders/movement.js';
+import { MOVE_CHUNKS, gatherKernel, scatterKernel, type MoveUniforms } from '../../shaders/movement.js';
 import { fill } from './pointwise.js';
 import { sumTo } from './reduce.js';
 
@@ -32,7 +32,7 @@ function collapse(shape: readonly number[], strides: readonly number[]): { shape
 }
 
 /** Uniforms for a strided move, collapsed, and in vec4 units when every access is 4-aligned. */
-function moveUniforms(op: string, n: number, shape0: readonly number[], base: number, strides0: readonly number[]): { uniforms: UniformValues<MoveUniforms>; vec4: boolean } {
+function moveUniforms(op: string, n: number, shape0: readonly number[], base: number, strides0: readonly number[]): { uniforms: UniformValues<MoveUniforms>; vec4: boolean; chunk: number } {
   if (shape0.length > MAX_RANK) throw new ShapeError(op, `rank ${shape0.length} exceeds the supported ${MAX_RANK}`);
   let { shape, strides } = collapse(shape0, strides0);
   const r = shape.length;
@@ -41,15 +41,18 @@ function moveUniforms(op: string, n: number, shape0: readonly number[], base: nu
     shape = shape.map((d, i) => (i === r - 1 ? d / 4 : d));
     strides = strides.map((s, i) => (i === r - 1 ? 1 : s / 4));
   }
-  return { uniforms: { count: vec4 ? n / 4 : n, rank: r, base: vec4 ? base / 4 : base, shape, strides }, vec4 };
+  // Elements per invocation: the largest chunk that divides the innermost axis (in moved units).
+  const chunk = r === 0 ? 1 : MOVE_CHUNKS.find((c) => shape[r - 1]! % c === 0)!;
+  const count = (vec4 ? n / 4 : n) / chunk;
+  return { uniforms: { count, rank: r, base: vec4 ? base / 4 : base, shape, strides }, vec4, chunk };
 }
 
 /** New tensor of `shape` whose element idx is x[base + Σ idx·strides] (no autograd). */
 export function gatherStrided(op: string, x: Tensor, shape: readonly number[], base: number, strides: readonly number[]): Tensor {
   const y = Tensor.empty(shape);
   if (y.size === 0) return y;
-  const { uniforms, vec4 } = moveUniforms(op, y.size, shape, base, strides);
-  rt().dispatch(gatherKernel(vec4), {
+  const { uniforms, vec4, chunk } = moveUniforms(op, y.size, shape, base, strides);
+  rt().dispatch(gatherKernel(vec4, chunk), {
     label: `${op} ${fmt(x.shape)} -> ${fmt(shape)}`,
     buffers: vec4 ? [x.binding4, y.binding4] : [x.binding, y.binding],
     uniforms,
@@ -61,8 +64,8 @@ export function gatherStrided(op: string, x: Tensor, shape: readonly number[], b
 /** Writes x into `dst` at dst[base + Σ idx·strides] (no autograd; dst is modified). */
 export function scatterStrided(op: string, x: Tensor, dst: Tensor, base: number, strides: readonly number[]): void {
   if (x.size === 0) return;
-  const { uniforms, vec4 } = moveUniforms(op, x.size, x.shape, base, strides);
-  rt().dispatch(scatterKernel(vec4), {
+  const { uniforms, vec4, chunk } = moveUniforms(op, x.size, x.shape, base, strides);
+  rt().dispatch(scatterKernel(vec4, chunk), {
     label: `${op} ${fmt(x.shape)} into ${fmt(dst.shape)}`,
     buffers: vec4 ? [x.binding4, dst.binding4] : [x.binding, dst.binding],
     uniforms,
