@@ -1,5 +1,5 @@
 // GPU time of one training step, per kernel (timestamp queries), for a method and model preset:
-//   node dist/bench/profile-step.js [--method ifam|baseline|relevance] [--model webfam_tiny] [--batch 32] [--image 32] [--no-fuse]
+//   node dist/bench/profile-step.js [--method ifam|baseline|relevance] [--model webfam_tiny] [--batch 32] [--image 32] [--patch P] [--no-fuse]
 // --no-fuse runs one kernel per pointwise op (init({ fuse: false })), to see what fusion changes.
 import { init, tensor, tidy, sync, startProfile, stopProfile, adapterInfo } from '../src/index.js';
 import { syntheticDataset } from '../src/data/synthetic.js';
@@ -18,12 +18,13 @@ const method = flag('method', 'ifam') as Method | 'relevance';
 const preset = flag('model', 'webfam_tiny') as PresetName;
 const B = Number(flag('batch', '32'));
 const S = Number(flag('image', '32'));
+const patch = flag('patch', '');
 
 await init({ fuse: !argv.includes('--no-fuse') });
 const ds = syntheticDataset({ split: 'train', size: B, imageSize: S, seed: 0 });
 const batch = ds.batch(Array.from({ length: B }, (_, i) => i));
 const spec = {
-  method: (method === 'relevance' ? 'robustvit' : method) as Method, preset, vit: vitConfig(preset, { imageSize: S }), numClasses: 2,
+  method: (method === 'relevance' ? 'robustvit' : method) as Method, preset, vit: vitConfig(preset, { imageSize: S, ...(patch ? { patchSize: Number(patch) } : {}) }), numClasses: 2,
   ifam: { parts: 4, tau: 1, partDropout: 0.3, jointGrad: true },
 };
 const model = buildModel(spec);
@@ -49,6 +50,6 @@ startProfile();
 step(2).dispose();
 const prof = await stopProfile();
 const total = prof.reduce((a, p) => a + p.ms, 0);
-console.log(`${method} step${argv.includes('--no-fuse') ? ' (fusion off)' : ''}, ${preset}, batch ${B}, ${S}px on ${adapterInfo().description}: wall ${wall.toFixed(0)} ms, GPU ${total.toFixed(0)} ms in ${prof.reduce((a, p) => a + p.dispatches, 0)} dispatches`);
+console.log(`${method} step${argv.includes('--no-fuse') ? ' (fusion off)' : ''}, ${preset}${patch ? ` patch ${patch}` : ''}, batch ${B}, ${S}px on ${adapterInfo().description}: wall ${wall.toFixed(0)} ms, GPU ${total.toFixed(0)} ms in ${prof.reduce((a, p) => a + p.dispatches, 0)} dispatches`);
 for (const p of prof.slice(0, 25)) console.log(`${p.ms.toFixed(1).padStart(9)} ms ${(100 * p.ms / total).toFixed(1).padStart(5)}%  ${String(p.dispatches).padStart(5)}×  ${p.kernel}`);
 process.exit(0);

@@ -288,6 +288,8 @@ test('sizes and settings out of range are one-line errors naming the flag, befor
     [['--image-size', '30'], /--image-size 30 is not a multiple of webfam_test's patch size 8 \(try 24 or 32\)/],
     [['--image-size', '65536'], /--image-size must be at most 1024, got 65536/],
     [['--model', 'vit_small_patch14_reg4_dinov2'], /--image-size 32 is not a multiple of vit_small_patch14_reg4_dinov2's patch size 14 \(try 28 or 42\)/],
+    [['--patch-size', '5'], /--image-size 32 is not a multiple of --patch-size 5 \(try 30 or 35\)/],
+    [['--patch-size', '-2'], /--patch-size must be at least 0, got -2/],
     [['--model', 'nonexistent'], /--model must be one of webfam_test, .*; got "nonexistent"/],
     [['--seed', '-1'], /--seed must be at least 0, got -1/],
     [['--seed', '1e20'], /--seed must be at most 4294967295/],

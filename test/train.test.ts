@@ -131,6 +131,19 @@ for (const method of ['baseline', 'ifam', 'robustvit']) {
   });
 }
 
+test('--patch-size overrides the preset\'s patch: the checkpoint keeps it and --eval reproduces the run', async () => {
+  const r = await trainJs(['--method', 'ifam', '--patch-size', '16', '--name', 'patch16', '--json', '--no-pictures', ...TINY]);
+  assert.is(r.code, 0, r.stderr);
+  const m = onlyJson(r);
+  assert.is(m.config.spec.vit.patchSize, 16);
+  assert.is(m.config.spec.vit.imageSize, 32);
+  const ev = await trainJs(['--eval', join(out, 'patch16', 'checkpoint.safetensors'), '--json', '--test-size', '16', '--quiet']);
+  assert.is(ev.code, 0, ev.stderr);
+  const e = onlyJson(ev);
+  assert.is(e.config.spec.vit.patchSize, 16);
+  assert.is(e.test.avg_acc, m.test.avg_acc, '--eval reproduces the final test accuracy');
+});
+
 test('the default benchmark is learnable: a short run on balanced groups ends well above chance', async () => {
   // 128 steps of the small test model; 200 balanced test images, so chance is 50% ± 3.5.
   const r = await trainJs(['--method', 'baseline', '--agreement', '0.5', '--model', 'webfam_test', '--train-size', '1024', '--epochs', '2',

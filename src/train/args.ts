@@ -44,6 +44,7 @@ export const FLAGS = {
   augment: { type: 'bool', default: true, group: 'Data', help: 'random horizontal flips in training (--no-augment to turn off)' },
   // Model
   model: { type: 'string', default: 'webfam_tiny', choices: Object.keys(PRESETS) as PresetName[], metavar: 'PRESET', group: 'Model', help: `ViT preset: ${Object.keys(PRESETS).join(', ')}` },
+  'patch-size': { type: 'int', default: 0, min: 0, max: 1024, group: 'Model', help: 'patch side in pixels, overriding the preset\'s (0 = the preset\'s); a finer grid means a finer iFAM mask and more tokens (cost grows about with their square)' },
   weights: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'start the backbone(s) from pretrained timm/DINOv2 safetensors' },
   init: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'robustvit: the baseline checkpoint (or export directory) to fine-tune (default: train a baseline first)' },
   // Optimisation
@@ -174,10 +175,11 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   // Both divide: zero would make every loss NaN at the first step.
   for (const k of ['tau', 'temperature'] as const) if (!(a[k] > 0)) throw new UsageError(`--${k} must be positive, got ${a[k]}`);
   if (!(a['label-smoothing'] >= 0 && a['label-smoothing'] < 1)) throw new UsageError(`--label-smoothing must be in [0, 1), got ${a['label-smoothing']}`);
-  const patch = PRESETS[a.model as PresetName].patchSize;
+  const patch = a['patch-size'] || PRESETS[a.model as PresetName].patchSize;
   if (!a.eval && a['image-size'] % patch !== 0) {
     const below = Math.floor(a['image-size'] / patch) * patch, above = below + patch;
-    throw new UsageError(`--image-size ${a['image-size']} is not a multiple of ${a.model}'s patch size ${patch} (try ${below > 0 ? `${below} or ` : ''}${above})`);
+    const whose = a['patch-size'] ? '--patch-size' : `${a.model}'s patch size`;
+    throw new UsageError(`--image-size ${a['image-size']} is not a multiple of ${whose} ${patch} (try ${below > 0 ? `${below} or ` : ''}${above})`);
   }
   if (a.name !== null) checkRunName(a.name);
   return Object.assign(a, { explicit });

@@ -19,9 +19,10 @@ export function modelSpec(args: ParsedArgs, numClasses: number): ModelSpec {
   const preset = args.model as PresetName;
   let vit: ViTConfig;
   try {
-    vit = vitConfig(preset, { imageSize: args['image-size'] });
+    vit = vitConfig(preset, { imageSize: args['image-size'], ...(args['patch-size'] ? { patchSize: args['patch-size'] } : {}) });
   } catch (e) {
-    throw new UsageError(`--model ${preset} --image-size ${args['image-size']}: ${(e as Error).message}`);
+    const patch = args['patch-size'] ? ` --patch-size ${args['patch-size']}` : '';
+    throw new UsageError(`--model ${preset} --image-size ${args['image-size']}${patch}: ${(e as Error).message}`);
   }
   const method = args.method as Method;
   return {
