@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, type Tensor } from '../src/index.js';
-import { attentionConfig, maskedAttention, maskedAttentionComposed, maskedSoftmax } from '../src/tensor/ops/attention.js';
+import { attentionConfig, maskedAttention, maskedAttentionComposed, maskedSoftmax, mergeHeads, qkvAttention, qkvHeads } from '../src/tensor/ops/attention.js';
 import { isCpuAdapter } from '../src/tensor/ops/matmul.js';
 import { rt } from '../src/tensor/device.js';
 import { arr, maskedAttentionRef, type Arr } from '../src/tensor/reference/index.js';
@@ -142,6 +142,37 @@ test('the composed path returns the probabilities as a graph tensor, and its out
   assertClose(await probs.data(), maskedAttentionRef(q, k, v, m).probs.data, { atol: 1e-6, rtol: 1e-5, what: 'probs' });
   const fused = await onPath('fused', () => maskedAttention(...ts).data());
   assertClose(await out.data(), fused, { atol: 2e-6, rtol: 1e-4, what: 'out' });
+});
+
+test('qkvAttention gives the values and gradients of qkvHeads → maskedAttention → mergeHeads, on both paths and through a retained graph walked twice', async () => {
+  const r = rng(47);
+  const B = 2, T = 9, H = 3, d = 4;
+  const qkvA = arr([B, T, 3 * H * d], randArray(r, B * T * 3 * H * d, -1.5, 1.5));
+  const maskA = arr([B, T], randArray(r, B * T, 0, 1).map((x, i) => (i % T === 0 || x > 0.4 ? x : 0)));
+  for (const path of PATHS) {
+    await onPath(path, async () => {
+      const run = async (oneNode: boolean, twice: boolean) => {
+        const qkv = toTensor(qkvA, true), mask = toTensor(maskA, true);
+        const y = oneNode
+          ? qkvAttention(qkv, H, mask)
+          : mergeHeads(maskedAttention(qkvHeads(qkv, 0, H), qkvHeads(qkv, 1, H), qkvHeads(qkv, 2, H), mask));
+        // A loss that weights every output differently, so each output's gradient matters.
+        const w = toTensor(arr(y.shape as number[], randArray(rng(48), y.size, -1, 1)));
+        const loss = y.mul(w).sum();
+        loss.backward(undefined, { retainGraph: twice });
+        if (twice) loss.backward();
+        return { y: await y.data(), dqkv: await qkv.grad!.data(), dmask: await mask.grad!.data() };
+      };
+      const ref = await run(false, false);
+      for (const twice of [false, true]) {
+        const got = await run(true, twice);
+        const scale = twice ? 2 : 1; // .grad accumulates over the two walks
+        assertClose(got.y, ref.y, { atol: 1e-6, rtol: 1e-5, what: `${path}: output` });
+        assertClose(got.dqkv, ref.dqkv.map((g) => g * scale), { atol: 1e-6, rtol: 1e-5, what: `${path}: ∂/∂qkv${twice ? ' (walked twice)' : ''}` });
+        assertClose(got.dmask, ref.dmask.map((g) => g * scale), { atol: 1e-6, rtol: 1e-5, what: `${path}: ∂/∂mask${twice ? ' (walked twice)' : ''}` });
+      }
+    });
+  }
 });
 
 test('maskedAttention composes on CPU adapters while the scores fit the bound, and runs the fused kernel otherwise', () => {

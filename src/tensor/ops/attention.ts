@@ -274,7 +274,9 @@ export function qkvAttention(qkv: Tensor, numHeads: number, keyMask?: Tensor | n
   const out = noGrad(() => inner.view(inner.shape));
   return record(out, 'qkvAttention', keyMask ? [qkv, keyMask] : [qkv], (g) => {
     const wrt = [...heads, ...(mask?.requiresGrad ? [mask] : [])].filter((t) => t.requiresGrad);
-    const grads = grad(inner, wrt, { gradOutputs: [g] });
+    // The inner graph is kept: the caller's backward may retain its graph and walk it again
+    // (freeing the outer node drops the last reference to it).
+    const grads = grad(inner, wrt, { gradOutputs: [g], retainGraph: true });
     let dqkv: Tensor | null = null;
     if (qkv.requiresGrad) {
       dqkv = Tensor.empty(qkv.shape);
