@@ -49,5 +49,9 @@ export function dropout(x: Tensor, p = 0.5, training = true): Tensor {
   return random.dropout(x, p, { training });
 }
 
-/** Fused attention with multiplicative key masking (gradients reach the mask); see src/tensor/ops/attention.ts. */
-export { maskedAttention, maskedAttentionComposed, maskedSoftmax, type AttentionOptions } from '../tensor/ops/attention.js';
+/**
+ * Fused attention with multiplicative key masking (gradients reach the mask), and the same
+ * straight from a fused qkv projection [B, T, 3·H·d] (timm's layout) as one tape node
+ * (`qkvAttention`); see src/tensor/ops/attention.ts.
+ */
+export { maskedAttention, maskedAttentionComposed, maskedSoftmax, qkvAttention, type AttentionOptions } from '../tensor/ops/attention.js';
