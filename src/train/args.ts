@@ -44,7 +44,7 @@ export const FLAGS = {
   augment: { type: 'bool', default: true, group: 'Data', help: 'random horizontal flips in training (--no-augment to turn off)' },
   // Model
   model: { type: 'string', default: 'webfam_tiny', choices: Object.keys(PRESETS) as PresetName[], metavar: 'PRESET', group: 'Model', help: `ViT preset: ${Object.keys(PRESETS).join(', ')}` },
-  'patch-size': { type: 'int', default: 0, min: 0, max: 1024, group: 'Model', help: 'patch side in pixels, overriding the preset\'s (0 = the preset\'s); a finer grid means a finer iFAM mask and more tokens (cost grows about with their square)' },
+  'patch-size': { type: 'int', default: 0, min: 0, max: 1024, group: 'Model', help: 'patch side in pixels, overriding the preset\'s (0 = the preset\'s); a finer grid means a finer iFAM mask and more tokens (webfam_tiny at patch 2: 4× the tokens, about 5× the time per step)' },
   weights: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'start the backbone(s) from pretrained timm/DINOv2 safetensors' },
   init: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'robustvit: the baseline checkpoint (or export directory) to fine-tune (default: train a baseline first)' },
   // Optimisation
