@@ -1,12 +1,16 @@
-// The claim, measured: baseline (ERM), iFAM with the joint mask gradient, iFAM with it cut (the
-// authors' code), robustvit, and the control — the baseline trained on balanced groups, which shows
-// how far the object alone takes the same model — each over several seeds on the default benchmark,
-// through the real CLI (`node train.js --json`). Writes mean ± std of average accuracy (balanced
-// and train-weighted), worst-group accuracy and map mIoU to bench/results/ and into the README
-// between the robustness markers.
-//   node dist/bench/robustness.js [--seeds 3] [--first-seed 0] [--methods baseline,ifam,ifam-cut,robustvit,balanced]
+// The claim, measured: baseline (ERM), iFAM in four variants (stage 1 with or without its own
+// classification loss × the mask gradient joint or cut), robustvit, and the control — the baseline
+// trained on balanced groups, which shows how far the object alone takes the same model — each over
+// several seeds on the default benchmark, through the real CLI (`node train.js --json`). Writes
+// mean ± std of average accuracy (balanced and train-weighted), worst-group accuracy and map mIoU
+// to bench/results/ and into the README between the robustness markers.
+//   node dist/bench/robustness.js [--seeds 3] [--first-seed 0] [--methods baseline,ifam,ifam-joint,ifam-ce1-joint,ifam-ce1-cut,robustvit,balanced]
 //                                 [--quick] [--extra "--epochs 4"] [--no-readme]
-//   node dist/bench/robustness.js --merge FILE.json FILE.json ...   (seeds run at different times → one table)
+//   node dist/bench/robustness.js --merge FILE.json FILE.json ... [--name BASE]   (seeds run at different times → one table,
+//                                 bench/results/BASE.{json,md}; default robustness-DATE-combined)
+// Rows run before 2026-12-01's change of iFAM defaults are stored under ids 'ifam' (then: stage-1
+// loss on, joint gradient) and 'ifam-cut'; bench/results/robustness-2026-12-01-ids.json holds them
+// under today's ids.
 import { spawn } from 'node:child_process';
 import { readFileSync, mkdirSync } from 'node:fs';
 import { writeFileAtomic } from '../src/io/files.js';
@@ -17,14 +21,17 @@ interface Config {
   args: string[];
 }
 
+// Every row names its iFAM flags, so a row means the same thing whatever train.js's defaults are.
 const CONFIGS: Config[] = [
   { id: 'baseline', label: 'baseline ViT (ERM)', args: ['--method', 'baseline'] },
-  { id: 'ifam', label: 'iFAM, joint mask gradient', args: ['--method', 'ifam'] },
-  { id: 'ifam-cut', label: 'iFAM, gradient cut (authors\' code)', args: ['--method', 'ifam', '--no-joint-grad'] },
+  { id: 'ifam', label: 'iFAM (default): stage 1 without labels, mask gradient cut', args: ['--method', 'ifam', '--w-stage1', '0', '--no-joint-grad'] },
+  { id: 'ifam-joint', label: 'iFAM, stage 1 without labels, joint mask gradient', args: ['--method', 'ifam', '--w-stage1', '0', '--joint-grad'] },
+  { id: 'ifam-ce1-joint', label: 'iFAM, stage-1 classification loss, joint mask gradient', args: ['--method', 'ifam', '--w-stage1', '1', '--joint-grad'] },
+  { id: 'ifam-ce1-cut', label: 'iFAM, stage-1 classification loss, gradient cut (the authors\' code)', args: ['--method', 'ifam', '--w-stage1', '1', '--no-joint-grad'] },
   { id: 'robustvit', label: 'robustvit (relevance maps)', args: ['--method', 'robustvit'] },
   { id: 'balanced', label: 'control: baseline trained on balanced groups', args: ['--method', 'baseline', '--agreement', '0.5'] },
 ];
-const DEFAULT_METHODS = ['baseline', 'ifam', 'ifam-cut', 'robustvit', 'balanced'];
+const DEFAULT_METHODS = CONFIGS.map((c) => c.id);
 
 interface RunResult {
   seed: number;
@@ -150,9 +157,10 @@ async function publish(f: ResultFile, base: string): Promise<void> {
 }
 
 if (argv.includes('--merge')) {
-  const paths = argv.slice(argv.indexOf('--merge') + 1).filter((a) => !a.startsWith('--'));
+  const rest = argv.slice(argv.indexOf('--merge') + 1);
+  const paths = rest.filter((a, i) => !a.startsWith('--') && rest[i - 1] !== '--name');
   if (paths.length === 0) throw new Error('--merge needs result files, e.g. bench/results/robustness-*.json');
-  await publish(merge(paths), `bench/results/robustness-${date}-combined`);
+  await publish(merge(paths), `bench/results/${opt('name', `robustness-${date}-combined`)}`);
 } else {
   const seeds = Number(opt('seeds', '3'));
   /** Seeds run are first-seed … first-seed + seeds − 1 (to add seeds to an earlier run). */

@@ -35,17 +35,18 @@ const VAL_SIZE = 64;
 
 /**
  * train.js's from-scratch loss weights (total variation at 0.2, as boundaries on a small patch
- * grid cost far more per patch than on the authors' 37×37 one), without the equivariance term.
+ * grid cost far more per patch than on the authors' 37×37 one; stage 1 without its own
+ * classification loss, so the mask is learnt without labels), without the equivariance term.
  */
 const LOSS_WEIGHTS: vit.LossWeights = {
-  labelSmoothing: 0.1, stage1: 1, stage2: 1,
+  labelSmoothing: 0.1, stage1: 0, stage2: 1,
   parts: { ...vit.DEFAULT_PART_LOSS_WEIGHTS, totalVariation: 0.2, equivariance: 0 },
   relevance: vit.DEFAULT_RELEVANCE_WEIGHTS,
 };
 
 function tinySpec(method: TrainMethod): vit.ModelSpec {
   const cfg = vit.vitConfig('webfam_test', { imageSize: IMAGE_SIZE });
-  return { method, preset: 'webfam_test', vit: cfg, numClasses: 2, ...(method === 'ifam' ? { ifam: { parts: 3, tau: 1, partDropout: 0.3, jointGrad: true } } : {}) };
+  return { method, preset: 'webfam_test', vit: cfg, numClasses: 2, ...(method === 'ifam' ? { ifam: { parts: 3, tau: 1, partDropout: 0.3, jointGrad: false } } : {}) };
 }
 
 /** Average and worst-group accuracy on the balanced validation images; the model goes back to training. */

@@ -87,7 +87,7 @@ export async function testAndReport(run: FinishedRun, prog: Progression): Promis
   const finalMetrics: Record<string, unknown> = {
     method, epochs, train_seconds: prog.trainSeconds, img_per_s: prog.imagesSeen / Math.max(1e-9, prog.trainSeconds),
     steps: prog.globalStep, run_dir: dir, adapter: run.adapter.description, data: data.description,
-    ...(method === 'ifam' ? { joint_grad: args['joint-grad'] } : {}),
+    ...(method === 'ifam' ? { joint_grad: args['joint-grad'], w_stage1: args['w-stage1'] } : {}),
     val: (selected ? prog.history[selected.epoch - 1] : prog.history.at(-1)) ?? null,
     ...(selected ? { selected: { by: args.select, epoch: selected.epoch, checkpoint: bestPath } } : {}),
     test: publicResult(test),
