@@ -66,6 +66,38 @@ test('buildModel builds the model of the spec\'s method; batchLoss names its ter
   baseline.dispose();
 });
 
+test('the default iFAM keeps labels away from its mask: with the stage-1 loss off and the mask gradient cut, stage 1 learns the same from any labels; either signal on makes it depend on them', async () => {
+  // Gradients of the whole training loss on everything that draws the mask (stage 1's ViT and the
+  // part prototypes), for one batch under two opposite labellings; weights and Gumbel noise are
+  // seeded alike, so the labels are the only difference.
+  const maskGrads = async (stage1: number, jointGrad: boolean, labels: number[]) => {
+    seedAll(5);
+    const model = vit.buildModel({ ...IFAM_SPEC, ifam: { ...IFAM_SPEC.ifam!, jointGrad } });
+    model.train();
+    const x = image(4, 9);
+    seedAll(6);
+    const terms = vit.batchLoss('ifam', model, { x, labels: Int32Array.from(labels), masks: null }, { ...WEIGHTS, stage1 }, 0, 0);
+    terms.total!.backward();
+    for (const t of Object.values(terms)) t.dispose();
+    const grads: number[] = [];
+    for (const [name, p] of model.namedParameters()) {
+      if ((name.startsWith('stage1.') || name.startsWith('part_head.prototypes')) && p.grad) grads.push(...(await p.grad.data()));
+    }
+    x.dispose();
+    model.dispose();
+    return grads;
+  };
+  for (const [stage1, jointGrad] of [[0, false], [1, false], [0, true]] as const) {
+    const a = await maskGrads(stage1, jointGrad, [0, 1, 1, 0]);
+    const b = await maskGrads(stage1, jointGrad, [1, 0, 0, 1]);
+    const where = `stage-1 loss weight ${stage1}, joint gradient ${jointGrad}`;
+    assert.ok(a.length > 0 && a.some((v) => v !== 0), `${where}: stage 1 learns nothing`);
+    const diff = a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+    if (stage1 === 0 && !jointGrad) assert.is(diff, 0, `${where}: the labels changed stage 1's gradients by up to ${diff}`);
+    else assert.ok(diff > 1e-7, `${where}: the labels did not reach stage 1 (largest change ${diff})`);
+  }
+});
+
 test('predict returns the evaluation forward\'s probabilities with iFAM\'s mask and parts, or a relevance map; disabled parts change the mask', async () => {
   seedAll(2);
   const model = vit.buildModel(IFAM_SPEC);
