@@ -40,8 +40,9 @@ function entries(dir, filter) {
 const nodeProgram = { ...common, platform: 'node', external: ['webgpu', 'benny', 'playwright-core', '@tensorflow/*', '@jax-js/*', 'sharp', 'esbuild'], outbase: '.', outdir: 'dist', outExtension: { '.js': '.js' } };
 if (args.has('--tests')) {
   rmSync('dist/test', { recursive: true, force: true });
-  // splitting: the suites share one copy of the library, hence one device.
-  await build({ ...nodeProgram, splitting: true, entryPoints: entries('test', (f) => f.endsWith('.test.ts')) });
+  // splitting: the suites share one copy of the library, hence one device. Their chunks go to
+  // dist/test/ too, so the rmSync above clears the previous build's (hashes change every build).
+  await build({ ...nodeProgram, splitting: true, chunkNames: 'test/chunk-[hash]', entryPoints: entries('test', (f) => f.endsWith('.test.ts')) });
 }
 if (args.has('--bench')) {
   await build({ ...nodeProgram, entryPoints: entries('bench', (f) => f.endsWith('.ts')) });
