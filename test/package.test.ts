@@ -7,7 +7,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -16,6 +16,7 @@ import * as webfam from '../src/index.js';
 const repo = resolve('.');
 const tsc = join(repo, 'node_modules/typescript/bin/tsc');
 const work = mkdtempSync(join(tmpdir(), 'webfam-package-'));
+test.after(() => rmSync(work, { recursive: true, force: true }));
 const packs = join(work, 'packs');
 const app = join(work, 'app');
 mkdirSync(packs);

@@ -1,7 +1,7 @@
 // The README's first code example runs as written (with 'webfam' resolved to this build).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,9 +12,15 @@ test('the README example runs and prints a loss and a gradient', () => {
   const code = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
   assert.ok(code, 'no js example in the README');
   const lib = pathToFileURL(resolve('dist/node/index.js')).href;
-  const file = join(mkdtempSync(join(tmpdir(), 'webfam-readme-')), 'example.mjs');
+  const dir = mkdtempSync(join(tmpdir(), 'webfam-readme-'));
+  const file = join(dir, 'example.mjs');
   writeFileSync(file, code!.replace("from 'webfam'", `from '${lib}'`) + '\nprocess.exit(0);\n');
-  const out = execFileSync(process.execPath, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  let out: string;
+  try {
+    out = execFileSync(process.execPath, [file], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
   // The adapter line, then the loss and w's three gradient entries.
   assert.match(out, /\n\d[\d.e+-]* Float32Array\(3\) \[\s*-?\d/);
 });

@@ -6,7 +6,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeSafetensors, encodeSafetensors, noGrad, saveSafetensors, tensor, tidy, vit, type HostTensor, type Tensor } from '../src/index.js';
@@ -20,6 +20,7 @@ test.before(setup);
 const PYTHON = '/usr/bin/python3';
 const PYTHONPATH = resolve('python');
 const out = mkdtempSync(join(tmpdir(), 'webfam-torch-'));
+test.after(() => rmSync(out, { recursive: true, force: true }));
 const NORMALIZE = { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] } as const;
 /** Data flags for --export --with-data and --eval: the synthetic benchmark, a few images. */
 const DATA = ['--benchmark', 'synthetic', '--train-size', '32', '--val-size', '16', '--test-size', '16'];

@@ -4,7 +4,7 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { spawn } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FLAGS } from '../src/train/args.js';
@@ -12,6 +12,8 @@ import { decodeSafetensors } from '../src/io/safetensors.js';
 import { decodePNG, encodePNG } from '../src/io/png.js';
 
 const out = mkdtempSync(join(tmpdir(), 'webfam-train-'));
+// Every run and data folder lives under `out`: one removal leaves nothing behind.
+test.after(() => rmSync(out, { recursive: true, force: true }));
 /** A tiny run on any data; TINY adds the benchmark's sizes (a --data folder has its own). */
 const RUN = ['--model', 'webfam_test', '--image-size', '32', '--batch-size', '16', '--epochs', '1', '--out', out, '--quiet'];
 const TINY = [...RUN, '--train-size', '32', '--val-size', '16', '--test-size', '16'];
@@ -264,7 +266,7 @@ function writeFolder(dir: string, rows: string[], files: string[]): void {
 }
 
 test('bad data fails before training, naming the file and line; --skip-bad skips and reports it', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'webfam-folder-'));
+  const dir = mkdtempSync(join(out, 'folder-'));
   const files: string[] = [];
   const rows: string[] = [];
   for (let i = 0; i < 24; i++) {
