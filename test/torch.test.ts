@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeSafetensors, encodeSafetensors, noGrad, saveSafetensors, tensor, tidy, vit, type HostTensor, type Tensor } from '../src/index.js';
 import { batchLoss, type LossWeights, type ModelSpec } from '../src/vit/methods.js';
+import { FLAGS } from '../src/train/args.js';
 import { DEFAULT_RELEVANCE_WEIGHTS } from '../src/vit/relevance.js';
 import type { Module } from '../src/nn/module.js';
 import { setup, rng } from './harness.js';
@@ -260,6 +261,15 @@ test('webfam → PyTorch: an iFAM export gives webfam\'s logits within 1e-4 and 
   console.log(`  ${(await assertSameOutputs(ck, dir, join(dir, 'data', 'test.safetensors'), 'ifam')).note}`);
 });
 
+test('webfam_torch\'s training defaults are train.js\'s (loss weights, and iFAM\'s mask gradient)', async () => {
+  const r = ok(await python(['-c', 'import json, inspect\nfrom webfam_torch.losses import DEFAULT_TRAINING\nfrom webfam_torch.ifam import IFAM\n'
+    + 'print(json.dumps({"training": DEFAULT_TRAINING, "joint_grad": inspect.signature(IFAM).parameters["joint_grad"].default}))']), 'reading the defaults');
+  const py = JSON.parse(r.stdout) as { training: Record<string, number>; joint_grad: boolean };
+  const flag = (name: string) => (FLAGS as Record<string, { default: unknown }>)[name]!.default;
+  for (const [key, value] of Object.entries(py.training)) assert.is(value, flag(key.replace(/_/g, '-')), `${key}: webfam_torch ${value}, train.js ${flag(key.replace(/_/g, '-'))}`);
+  assert.is(py.joint_grad, flag('joint-grad'), 'IFAM(joint_grad=...) default');
+});
+
 // The loss of one training step on the same batch and weights, and its gradient for every
 // parameter, in PyTorch (webfam_torch.losses.batch_loss, what webfam_torch.train steps on).
 // Noise-free: eval mode (no Gumbel noise or part dropout), no equivariance (its transforms are random).
@@ -270,7 +280,7 @@ from webfam_torch.losses import DEFAULT_TRAINING, batch_loss
 export, data, out, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 model, config = load_export(export)
 images, labels, _, _ = load_data(data)
-terms = batch_loss(config["method"], model, normalize(images[:n], config), labels[:n], dict(DEFAULT_TRAINING, w_equivariance=0.0))
+terms = batch_loss(config["method"], model, normalize(images[:n], config), labels[:n], dict(DEFAULT_TRAINING, w_equivariance=0.0, w_stage1=1.0))
 terms["total"].backward()
 grads = {"grad." + k: p.grad for k, p in model.named_parameters()}
 grads.update({"loss." + k: v.detach().reshape(1) for k, v in terms.items()})

@@ -52,7 +52,7 @@ class PartHead(nn.Module):
 
 
 class IFAM(nn.Module):
-    def __init__(self, vit_kwargs, num_classes, parts=4, tau=1.0, part_dropout=0.3, joint_grad=True,
+    def __init__(self, vit_kwargs, num_classes, parts=4, tau=1.0, part_dropout=0.3, joint_grad=False,
                  joint_grad_scale=1.0):
         super().__init__()
         backbone = dict(vit_kwargs, num_classes=0)

@@ -77,7 +77,7 @@ def equivariance_loss(maps_of_warped, warped_maps):
 
 # The flags of `node train.js` these weights come from, and their defaults there.
 DEFAULT_TRAINING = {
-    "label_smoothing": 0.1, "w_stage1": 1.0, "w_stage2": 1.0, "w_presence": 1.0, "w_equivariance": 1.0,
+    "label_smoothing": 0.1, "w_stage1": 0.0, "w_stage2": 1.0, "w_presence": 1.0, "w_equivariance": 1.0,
     "w_orthogonality": 1.0, "w_tv": 0.2, "w_background": 2.0, "w_entropy": 1.0,
 }
 
