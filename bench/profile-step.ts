@@ -25,6 +25,8 @@ const ds = syntheticDataset({ split: 'train', size: B, imageSize: S, seed: 0 });
 const batch = ds.batch(Array.from({ length: B }, (_, i) => i));
 const spec = {
   method: (method === 'relevance' ? 'robustvit' : method) as Method, preset, vit: vitConfig(preset, { imageSize: S, ...(patch ? { patchSize: Number(patch) } : {}) }), numClasses: 2,
+  // The paper's iFAM setting (joint mask gradient, stage-1 loss on), not train.js's defaults: it
+  // runs every kernel of the step, ∂/∂keyMask included, and keeps profiles comparable over time.
   ifam: { parts: 4, tau: 1, partDropout: 0.3, jointGrad: true },
 };
 const model = buildModel(spec);
