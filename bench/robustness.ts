@@ -57,6 +57,11 @@ interface ResultFile {
 }
 
 const argv = process.argv.slice(2);
+// A mistake in the flags or the result files gets one line and exit code 2 (--debug: the stack).
+process.on('uncaughtException', (e) => {
+  process.stderr.write(argv.includes('--debug') ? `${e.stack}\n` : `robustness: ${e.message}\n`);
+  process.exit(2);
+});
 const opt = (name: string, dflt: string) => {
   const i = argv.indexOf(`--${name}`);
   return i >= 0 ? argv[i + 1]! : dflt;
