@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { decodeSafetensors, encodeSafetensors, noGrad, saveSafetensors, tensor, tidy, vit, type HostTensor, type Tensor } from '../src/index.js';
 import { batchLoss, type LossWeights, type ModelSpec } from '../src/vit/methods.js';
-import { FLAGS } from '../src/train/args.js';
+import { parseArgs } from '../src/train/args.js';
 import { DEFAULT_RELEVANCE_WEIGHTS } from '../src/vit/relevance.js';
 import type { Module } from '../src/nn/module.js';
 import { setup, rng } from './harness.js';
@@ -265,9 +265,13 @@ test('webfam_torch\'s training defaults are train.js\'s (loss weights, and iFAM\
   const r = ok(await python(['-c', 'import json, inspect\nfrom webfam_torch.losses import DEFAULT_TRAINING\nfrom webfam_torch.ifam import IFAM\n'
     + 'print(json.dumps({"training": DEFAULT_TRAINING, "joint_grad": inspect.signature(IFAM).parameters["joint_grad"].default}))']), 'reading the defaults');
   const py = JSON.parse(r.stdout) as { training: Record<string, number>; joint_grad: boolean };
-  const flag = (name: string) => (FLAGS as Record<string, { default: unknown }>)[name]!.default;
-  for (const [key, value] of Object.entries(py.training)) assert.is(value, flag(key.replace(/_/g, '-')), `${key}: webfam_torch ${value}, train.js ${flag(key.replace(/_/g, '-'))}`);
-  assert.is(py.joint_grad, flag('joint-grad'), 'IFAM(joint_grad=...) default');
+  // train.js's defaults as it resolves them: the flags of an empty command line.
+  const defaults: Record<string, unknown> = parseArgs([]);
+  for (const [key, value] of Object.entries(py.training)) {
+    const flag = key.replace(/_/g, '-');
+    assert.is(value, defaults[flag], `${key}: webfam_torch ${value}, train.js --${flag} ${defaults[flag]}`);
+  }
+  assert.is(py.joint_grad, defaults['joint-grad'], 'IFAM(joint_grad=...) default');
 });
 
 // The loss of one training step on the same batch and weights, and its gradient for every
