@@ -3,6 +3,10 @@
 // place. A model that uses only the object keeps its prediction; one that reads the background
 // flips it. For iFAM it also answers where the background gets in: with the mask computed from the
 // original image held fixed, any flip comes from what the kept patches themselves show.
+// Two partial swaps split the background by the model's patch grid: only the background pixels
+// that share a patch with the object ("inside object patches"), or only the rest. A model that
+// attends to the object's patches alone can still read the first: at 4-px patches about a third
+// of the pixels in patches touching the object are background.
 //   node dist/bench/background-swap.js runs/<name>/checkpoint.safetensors [--images 400] [--json]
 import { readFileSync } from 'node:fs';
 import { init } from '../src/tensor/device.js';
@@ -32,35 +36,47 @@ ck.model.eval();
 const isIfam = ck.spec.method === 'ifam';
 // The swapped backgrounds come from their own stream, so every model sees the same counterfactuals.
 const r = streamFor(0x5a9b);
-const tally = { images: 0, right: 0, rightSwapped: 0, flips: 0, flipsFixedMask: 0 };
+const tally = { images: 0, right: 0, rightSwapped: 0, flips: 0, flipsFixedMask: 0, flipsInside: 0, flipsOutside: 0 };
+const P = ck.spec.vit.patchSize;
 const B = 50;
 for (let start = 0; start < ds.length; start += B) {
   const n = Math.min(B, ds.length - start);
   const orig = new Float32Array(n * 3 * S * S), swapped = new Float32Array(n * 3 * S * S);
+  const inside = new Float32Array(n * 3 * S * S), outside = new Float32Array(n * 3 * S * S);
   const labels: number[] = [];
   for (let k = 0; k < n; k++) {
     const i = start + k;
     const scene = ds.scene(i);
-    orig.set(normalise(ds.get(i).image), k * 3 * S * S);
+    const sample = ds.get(i);
     const other = { ...scene, background: randomBackground(r, 1 - scene.place) };
-    swapped.set(normalise(renderFashion(other, ds.object(i), S).image), k * 3 * S * S);
+    const swappedImage = renderFashion(other, ds.object(i), S).image;
+    const objectPatch = patchesTouching(sample.mask!, S, P);
+    const [inImage, outImage] = [mix(sample.image, swappedImage, objectPatch, S), mix(swappedImage, sample.image, objectPatch, S)];
+    orig.set(normalise(sample.image), k * 3 * S * S);
+    swapped.set(normalise(swappedImage), k * 3 * S * S);
+    inside.set(normalise(inImage), k * 3 * S * S);
+    outside.set(normalise(outImage), k * 3 * S * S);
     labels.push(scene.label);
   }
   const preds = tidy(() => {
     const xo = tensor(orig, { shape: [n, 3, S, S] }), xs = tensor(swapped, { shape: [n, 3, S, S] });
     const fo = evalForward(ck.method, ck.model, xo), fs = evalForward(ck.method, ck.model, xs);
-    const out = [fo.logits.argmax(-1), fs.logits.argmax(-1)];
+    const fi = evalForward(ck.method, ck.model, tensor(inside, { shape: [n, 3, S, S] }));
+    const fx = evalForward(ck.method, ck.model, tensor(outside, { shape: [n, 3, S, S] }));
+    const out = [fo.logits.argmax(-1), fs.logits.argmax(-1), fi.logits.argmax(-1), fx.logits.argmax(-1)];
     // iFAM: the swapped image seen through the original image's mask.
     if (ck.method === 'ifam') out.push(noGrad(() => ck.model.classifyMasked(xs, fo.mask!).argmax(-1)));
     return out;
   });
-  const [po, ps, pf] = await Promise.all(preds.map((t) => t.data()));
+  const [po, ps, pi, px, pf] = await Promise.all(preds.map((t) => t.data()));
   for (const t of preds) t.dispose();
   labels.forEach((y, k) => {
     tally.images++;
     if (po![k] === y) tally.right++;
     if (ps![k] === y) tally.rightSwapped++;
     if (ps![k] !== po![k]) tally.flips++;
+    if (pi![k] !== po![k]) tally.flipsInside++;
+    if (px![k] !== po![k]) tally.flipsOutside++;
     if (pf && pf[k] !== po![k]) tally.flipsFixedMask++;
   });
 }
@@ -68,12 +84,32 @@ const pct = (x: number) => (100 * x) / tally.images;
 const result = {
   checkpoint: path, method: ck.spec.method, images: tally.images,
   accuracy: pct(tally.right), accuracy_swapped: pct(tally.rightSwapped), flipped: pct(tally.flips),
+  flipped_inside_object_patches: pct(tally.flipsInside), flipped_outside_object_patches: pct(tally.flipsOutside), patch_size: P,
   ...(isIfam ? { flipped_mask_fixed: pct(tally.flipsFixedMask) } : {}),
 };
 if (argv.includes('--json')) process.stdout.write(JSON.stringify(result) + '\n');
 else {
   process.stdout.write(`${path} (${ck.spec.method}), ${tally.images} test images with the background swapped to the other place:\n`);
   process.stdout.write(`  accuracy ${result.accuracy.toFixed(1)}% → ${result.accuracy_swapped.toFixed(1)}%; predictions that flip: ${result.flipped.toFixed(1)}%\n`);
+  process.stdout.write(`  swapping only the background inside the ${P}-px patches that touch the object: ${result.flipped_inside_object_patches.toFixed(1)}% flip; only outside them: ${result.flipped_outside_object_patches.toFixed(1)}%\n`);
   if (isIfam) process.stdout.write(`  with the original image's mask held fixed: ${result.flipped_mask_fixed!.toFixed(1)}% flip (what the kept patches show of the background)\n`);
 }
 process.exit(0);
+
+/** 1 for every pixel of an S×S image whose P×P patch holds at least one object pixel. */
+function patchesTouching(mask: Float32Array, S: number, P: number): Uint8Array {
+  const out = new Uint8Array(S * S);
+  for (let py = 0; py < S; py += P) for (let px = 0; px < S; px += P) {
+    let touches = false;
+    for (let y = py; y < py + P && !touches; y++) for (let x = px; x < px + P; x++) if (mask[y * S + x]! > 0.5) { touches = true; break; }
+    if (touches) for (let y = py; y < py + P; y++) for (let x = px; x < px + P; x++) out[y * S + x] = 1;
+  }
+  return out;
+}
+
+/** `base` [3, S, S] with the pixels where `where` is 1 taken from `other`. */
+function mix(base: Float32Array, other: Float32Array, where: Uint8Array, S: number): Float32Array {
+  const out = Float32Array.from(base);
+  for (let c = 0; c < 3; c++) for (let p = 0; p < S * S; p++) if (where[p]) out[c * S * S + p] = other[c * S * S + p]!;
+  return out;
+}

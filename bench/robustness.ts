@@ -1,10 +1,11 @@
 // The claim, measured: baseline (ERM), iFAM in four variants (stage 1 with or without its own
-// classification loss × the mask gradient joint or cut), robustvit, and the control — the baseline
+// classification loss × the mask gradient joint or cut), robustvit (its classification term on the
+// model's own prediction, as published, or on the labels), and the control — the baseline
 // trained on balanced groups, which shows how far the object alone takes the same model — each over
 // several seeds on the default benchmark, through the real CLI (`node train.js --json`). Writes
 // mean ± std of average accuracy (balanced and train-weighted), worst-group accuracy and map mIoU
 // to bench/results/ and into the README between the robustness markers.
-//   node dist/bench/robustness.js [--seeds 3] [--first-seed 0] [--methods baseline,ifam,ifam-joint,ifam-ce1-joint,ifam-ce1-cut,robustvit,balanced]
+//   node dist/bench/robustness.js [--seeds 3] [--first-seed 0] [--methods baseline,ifam,ifam-joint,ifam-ce1-joint,ifam-ce1-cut,robustvit,robustvit-label,balanced]
 //                                 [--quick] [--extra "--epochs 4"] [--no-readme]
 //   node dist/bench/robustness.js --merge FILE.json FILE.json ... [--name BASE]   (seeds run at different times → one table,
 //                                 bench/results/BASE.{json,md}; default robustness-DATE-combined)
@@ -28,7 +29,8 @@ const CONFIGS: Config[] = [
   { id: 'ifam-joint', label: 'iFAM, stage 1 without labels, joint mask gradient', args: ['--method', 'ifam', '--w-stage1', '0', '--joint-grad'] },
   { id: 'ifam-ce1-joint', label: 'iFAM, stage-1 classification loss, joint mask gradient', args: ['--method', 'ifam', '--w-stage1', '1', '--joint-grad'] },
   { id: 'ifam-ce1-cut', label: 'iFAM, stage-1 classification loss, gradient cut (the authors\' code)', args: ['--method', 'ifam', '--w-stage1', '1', '--no-joint-grad'] },
-  { id: 'robustvit', label: 'robustvit (relevance maps)', args: ['--method', 'robustvit'] },
+  { id: 'robustvit', label: 'robustvit (relevance maps)', args: ['--method', 'robustvit', '--cls-target', 'prediction'] },
+  { id: 'robustvit-label', label: 'robustvit, classification loss on the labels', args: ['--method', 'robustvit', '--cls-target', 'label'] },
   { id: 'balanced', label: 'control: baseline trained on balanced groups', args: ['--method', 'baseline', '--agreement', '0.5'] },
 ];
 const DEFAULT_METHODS = CONFIGS.map((c) => c.id);
@@ -181,7 +183,7 @@ if (argv.includes('--merge')) {
     f.results[c.id] = [];
     for (let s = firstSeed; s < firstSeed + seeds; s++) {
       // --base-epochs applies to robustvit only (train.js refuses flags that do not apply).
-      const methodArgs = quick && c.id === 'robustvit' ? ['--base-epochs', '2'] : [];
+      const methodArgs = quick && c.id.startsWith('robustvit') ? ['--base-epochs', '2'] : [];
       const { adapter, data, ...r } = await runOnce(c, s, [...quickArgs, ...methodArgs, ...extra]);
       f.adapter = adapter ?? f.adapter;
       // The first configuration's data line describes the benchmark (the balanced control differs by design).

@@ -1,6 +1,6 @@
 // Relevance maps: the rollout R ← R + mean_h(relu(∂y/∂A ⊙ A))·R, the CLS row over patches,
 // bilinear upsampling and min–max normalisation, against the same rule computed on the host in
-// float64 from the attention probabilities and their gradients; and the three losses.
+// float64 from the attention probabilities and their gradients; and the three losses (the classification term against the prediction or the label).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { tensor, grad, type Tensor } from '../src/index.js';
@@ -68,7 +68,7 @@ test('relevance losses match their formulas and train the network through the at
   const mask = tensor(m, { shape: [B, S, S] });
   const out = model.forward(x, { returnAttention: true });
   const { map } = relevanceFromAttention(model, out, null, S);
-  const l = relevanceLosses(map, mask, out.logits!, { background: 2, foreground: 0.3, classification: 0.2, temperature: 1 });
+  const l = relevanceLosses(map, mask, out.logits!, { background: 2, foreground: 0.3, classification: 0.2, temperature: 1, target: 'prediction' });
   const s = await map.data();
   let bg = 0, fg = 0;
   for (let i = 0; i < s.length; i++) {
@@ -82,6 +82,35 @@ test('relevance losses match their formulas and train the network through the at
   let reached = 0;
   for (const v of await model.blocks.at(0).attn.qkv.weight.grad!.data()) reached += Math.abs(v);
   assert.ok(reached > 0, 'no gradient reached the first block');
+});
+
+test('the classification term targets the prediction (the paper) or, with target label, the labels', async () => {
+  const B = 5, C = 3, S = 4;
+  const z = randArray(rng(11), B * C, -3, 3);
+  const logits = tensor(Float32Array.from(z), { shape: [B, C] });
+  const map = tensor(new Float32Array(B * S * S).fill(0.5), { shape: [B, S, S] });
+  const mask = tensor(new Float32Array(B * S * S), { shape: [B, S, S] });
+  // Float64 CE of z/T against a target per row.
+  const ce = (target: (b: number) => number, T: number) => {
+    let sum = 0;
+    for (let b = 0; b < B; b++) {
+      const row = z.slice(b * C, (b + 1) * C).map((v) => v / T);
+      const mx = Math.max(...row);
+      const lse = mx + Math.log(row.reduce((a, v) => a + Math.exp(v - mx), 0));
+      sum += lse - row[target(b)]!;
+    }
+    return sum / B;
+  };
+  const argmax = (b: number) => { const row = z.slice(b * C, (b + 1) * C); return row.indexOf(Math.max(...row)); };
+  // Labels that disagree with the prediction on every row, so the two targets give different losses.
+  const labels = Int32Array.from({ length: B }, (_, b) => (argmax(b) + 1) % C);
+  const w = { background: 2, foreground: 0.3, classification: 0.2, temperature: 0.7 };
+  const own = relevanceLosses(map, mask, logits, { ...w, target: 'prediction' }, labels);
+  const byLabel = relevanceLosses(map, mask, logits, { ...w, target: 'label' }, labels);
+  assertClose([await own.classification.item()], [ce(argmax, 0.7)], { rtol: 1e-5, what: 'prediction target' });
+  assertClose([await byLabel.classification.item()], [ce((b) => labels[b]!, 0.7)], { rtol: 1e-5, what: 'label target' });
+  assert.ok(Math.abs(ce(argmax, 0.7) - ce((b) => labels[b]!, 0.7)) > 0.1, 'the two targets should give different losses here');
+  assert.throws(() => relevanceLosses(map, mask, logits, { ...w, target: 'label' }), /needs the batch's labels/);
 });
 
 test.run();

@@ -76,7 +76,8 @@ export const FLAGS = {
   'base-epochs': { type: 'int', default: 3, min: 1, max: 100_000, group: 'robustvit', help: 'epochs of baseline training when no --init is given' },
   'w-bg': { type: 'number', default: 2, group: 'robustvit', help: 'weight of the background relevance loss' },
   'w-fg': { type: 'number', default: 0.3, group: 'robustvit', help: 'weight of the foreground relevance loss' },
-  'w-cls': { type: 'number', default: 0.2, group: 'robustvit', help: 'weight of the self-prediction classification loss' },
+  'w-cls': { type: 'number', default: 0.2, group: 'robustvit', help: 'weight of the classification loss' },
+  'cls-target': { type: 'string', default: 'prediction', choices: ['prediction', 'label'], group: 'robustvit', help: 'target of the classification loss: the model\'s own prediction (the paper: keep what the fine-tuned model predicts) or the image\'s label' },
   temperature: { type: 'number', default: 1, group: 'robustvit', help: 'temperature of the classification term' },
   'relevance-lr': { type: 'number', default: 3e-5, group: 'robustvit', help: 'learning rate of the relevance fine-tuning (chosen on validation worst-group accuracy: 3e-4 and 1e-4 collapse the classifier)' },
   // Output

@@ -41,7 +41,7 @@ export function lossWeights(args: ParsedArgs): LossWeights {
       presence: args['w-presence'], equivariance: args['w-equivariance'], orthogonality: args['w-orthogonality'],
       totalVariation: args['w-tv'], backgroundPresence: args['w-background'], entropy: args['w-entropy'],
     },
-    relevance: { background: args['w-bg'], foreground: args['w-fg'], classification: args['w-cls'], temperature: args.temperature },
+    relevance: { background: args['w-bg'], foreground: args['w-fg'], classification: args['w-cls'], temperature: args.temperature, target: args['cls-target'] as 'prediction' | 'label' },
   };
 }
 

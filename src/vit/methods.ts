@@ -70,7 +70,7 @@ export function batchLoss(method: Method | 'relevance', model: Module, b: TrainB
     const vit = model as VisionTransformer;
     const out = vit.forward(b.x, { returnAttention: true });
     const { map } = relevanceFromAttention(vit, out, null, b.x.shape[2]!);
-    const l = relevanceLosses(map, b.masks, out.logits!, w.relevance);
+    const l = relevanceLosses(map, b.masks, out.logits!, w.relevance, targets);
     return { bg: l.background, fg: l.foreground, cls: l.classification, total: l.total };
   }
   const ifam = model as IFAM;

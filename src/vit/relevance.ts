@@ -85,21 +85,33 @@ export interface RelevanceLossWeights {
   classification: number;
   /** Temperature of the classification term (1; 0.65 DeiT-B, 0.55 DeiT-S). */
   temperature: number;
+  /**
+   * Target of the classification term: the model's own current prediction (the paper: keep what a
+   * pretrained classifier predicts) or the image's label (needed when the model being fine-tuned
+   * predicts from the background: its own predictions are the shortcut).
+   */
+  target: 'prediction' | 'label';
 }
 
-export const DEFAULT_RELEVANCE_WEIGHTS: RelevanceLossWeights = { background: 2, foreground: 0.3, classification: 0.2, temperature: 1 };
+export const DEFAULT_RELEVANCE_WEIGHTS: RelevanceLossWeights = { background: 2, foreground: 0.3, classification: 0.2, temperature: 1, target: 'prediction' };
 
 /**
  * Chefer et al.'s losses for maps S [B, S, S] and foreground masks M [B, S, S] (1 = object):
- * L_bg = mean((S ⊙ (1−M))²), L_fg = mean((S ⊙ M − M)²), L_cls = CE(z/T, argmax z);
- * total = 0.8·(w_bg·L_bg + w_fg·L_fg) + w_cls·L_cls.
+ * L_bg = mean((S ⊙ (1−M))²), L_fg = mean((S ⊙ M − M)²), L_cls = CE(z/T, argmax z) (or CE(z/T, y)
+ * with `target: 'label'`, which needs `labels`); total = 0.8·(w_bg·L_bg + w_fg·L_fg) + w_cls·L_cls.
  */
-export function relevanceLosses(map: Tensor, mask: Tensor, logits: Tensor, w: RelevanceLossWeights = DEFAULT_RELEVANCE_WEIGHTS): { background: Tensor; foreground: Tensor; classification: Tensor; total: Tensor } {
+export function relevanceLosses(map: Tensor, mask: Tensor, logits: Tensor, w: RelevanceLossWeights = DEFAULT_RELEVANCE_WEIGHTS, labels?: Int32Array): { background: Tensor; foreground: Tensor; classification: Tensor; total: Tensor } {
   const background = map.mul(mask.neg().add(1)).square().mean();
   const foreground = map.mul(mask).sub(mask).square().mean();
-  // The model's own current prediction is the target (computed on the GPU, no read-back).
-  const predicted = noGrad(() => logits.argmax(-1));
-  const classification = crossEntropy(logits.div(w.temperature), predicted);
+  let classification: Tensor;
+  if (w.target === 'label') {
+    if (!labels) throw new Error("relevanceLosses: target 'label' needs the batch's labels");
+    classification = crossEntropy(logits.div(w.temperature), labels);
+  } else {
+    // The model's own current prediction is the target (computed on the GPU, no read-back).
+    const predicted = noGrad(() => logits.argmax(-1));
+    classification = crossEntropy(logits.div(w.temperature), predicted);
+  }
   const total = background.mul(w.background).add(foreground.mul(w.foreground)).mul(0.8).add(classification.mul(w.classification));
   return { background, foreground, classification, total };
 }
