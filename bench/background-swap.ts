@@ -36,7 +36,7 @@ ck.model.eval();
 const isIfam = ck.spec.method === 'ifam';
 // The swapped backgrounds come from their own stream, so every model sees the same counterfactuals.
 const r = streamFor(0x5a9b);
-const tally = { images: 0, right: 0, rightSwapped: 0, flips: 0, flipsFixedMask: 0, flipsInside: 0, flipsOutside: 0 };
+const tally = { images: 0, right: 0, rightSwapped: 0, flips: 0, flipsFixedMask: 0, flipsInside: 0, flipsOutside: 0, objectPatchPixels: 0, backgroundInObjectPatches: 0 };
 const P = ck.spec.vit.patchSize;
 const B = 50;
 for (let start = 0; start < ds.length; start += B) {
@@ -51,6 +51,10 @@ for (let start = 0; start < ds.length; start += B) {
     const other = { ...scene, background: randomBackground(r, 1 - scene.place) };
     const swappedImage = renderFashion(other, ds.object(i), S).image;
     const objectPatch = patchesTouching(sample.mask!, S, P);
+    objectPatch.forEach((inPatch, p) => {
+      tally.objectPatchPixels += inPatch;
+      if (inPatch && sample.mask![p]! <= 0.5) tally.backgroundInObjectPatches++;
+    });
     const [inImage, outImage] = [mix(sample.image, swappedImage, objectPatch, S), mix(swappedImage, sample.image, objectPatch, S)];
     orig.set(normalise(sample.image), k * 3 * S * S);
     swapped.set(normalise(swappedImage), k * 3 * S * S);
@@ -85,6 +89,7 @@ const result = {
   checkpoint: path, method: ck.spec.method, images: tally.images,
   accuracy: pct(tally.right), accuracy_swapped: pct(tally.rightSwapped), flipped: pct(tally.flips),
   flipped_inside_object_patches: pct(tally.flipsInside), flipped_outside_object_patches: pct(tally.flipsOutside), patch_size: P,
+  background_share_of_object_patches: (100 * tally.backgroundInObjectPatches) / tally.objectPatchPixels,
   ...(isIfam ? { flipped_mask_fixed: pct(tally.flipsFixedMask) } : {}),
 };
 if (argv.includes('--json')) process.stdout.write(JSON.stringify(result) + '\n');
@@ -92,6 +97,7 @@ else {
   process.stdout.write(`${path} (${ck.spec.method}), ${tally.images} test images with the background swapped to the other place:\n`);
   process.stdout.write(`  accuracy ${result.accuracy.toFixed(1)}% → ${result.accuracy_swapped.toFixed(1)}%; predictions that flip: ${result.flipped.toFixed(1)}%\n`);
   process.stdout.write(`  swapping only the background inside the ${P}-px patches that touch the object: ${result.flipped_inside_object_patches.toFixed(1)}% flip; only outside them: ${result.flipped_outside_object_patches.toFixed(1)}%\n`);
+  process.stdout.write(`  (${result.background_share_of_object_patches.toFixed(1)}% of the pixels in those patches are background)\n`);
   if (isIfam) process.stdout.write(`  with the original image's mask held fixed: ${result.flipped_mask_fixed!.toFixed(1)}% flip (what the kept patches show of the background)\n`);
 }
 process.exit(0);
