@@ -87,8 +87,9 @@ export interface RelevanceLossWeights {
   temperature: number;
   /**
    * Target of the classification term: the model's own current prediction (the paper: keep what a
-   * pretrained classifier predicts) or the image's label (needed when the model being fine-tuned
-   * predicts from the background: its own predictions are the shortcut).
+   * pretrained classifier predicts) or the image's label (for a model that predicts from the
+   * background, its own predictions are the shortcut; on our benchmark the labels do not fix it
+   * either, bench/results/background-swap-by-patch-2026-12-01.md).
    */
   target: 'prediction' | 'label';
 }
