@@ -73,6 +73,17 @@ test('--help documents every flag with its default', async () => {
   assert.ok(r.stdout.includes('(default: ifam)'));
 });
 
+test('robustvit --base-epochs 0 trains with the relevance losses from the initialisation, on the labels with --cls-target label', async () => {
+  const r = await trainJs(['--method', 'robustvit', '--base-epochs', '0', '--cls-target', 'label', '--relevance-lr', '1e-3', '--name', 'rv-scratch', '--json', '--no-pictures', ...TINY]);
+  assert.is(r.code, 0, r.stderr);
+  const m = onlyJson(r);
+  assert.is(m.config['cls-target'], 'label');
+  assert.is(m.epochs, 1, 'no baseline phase');
+  const log = stepLog(join(out, 'rv-scratch'));
+  assert.equal(log.map((l) => l.phase), ['relevance', 'relevance']);
+  for (const l of log) for (const k of ['loss_bg', 'loss_fg', 'loss_cls']) assert.ok(Number.isFinite(l[k]), `step ${l.step}: ${k} = ${l[k]}`);
+});
+
 test('a mistyped flag is a usage error that suggests the right one', async () => {
   const r = await trainJs(['--epoch', '3']);
   assert.is(r.code, 2);

@@ -73,7 +73,7 @@ export const FLAGS = {
   'w-background': { type: 'number', default: 2, group: 'iFAM', help: 'weight of the enforced background presence loss' },
   'w-entropy': { type: 'number', default: 1, group: 'iFAM', help: 'weight of the pixel-wise entropy loss' },
   // robustvit
-  'base-epochs': { type: 'int', default: 3, min: 1, max: 100_000, group: 'robustvit', help: 'epochs of baseline training when no --init is given' },
+  'base-epochs': { type: 'int', default: 3, min: 0, max: 100_000, group: 'robustvit', help: 'epochs of baseline training when no --init is given (0: the relevance losses train the model from its initialisation; give it --cls-target label and a larger --relevance-lr)' },
   'w-bg': { type: 'number', default: 2, group: 'robustvit', help: 'weight of the background relevance loss' },
   'w-fg': { type: 'number', default: 0.3, group: 'robustvit', help: 'weight of the foreground relevance loss' },
   'w-cls': { type: 'number', default: 0.2, group: 'robustvit', help: 'weight of the classification loss' },

@@ -58,6 +58,6 @@ export function paramGroups(model: Module, weightDecay: number) {
 /** The run's phases: robustvit fine-tunes a baseline it trains first (unless --init gives one). */
 export function planPhases(args: ParsedArgs, method: Method): Phase[] {
   return method === 'robustvit'
-    ? [...(args.init ? [] : [{ name: 'baseline' as const, loss: 'baseline' as const, epochs: args['base-epochs'], lr: args.lr }]), { name: 'relevance', loss: 'relevance', epochs: args.epochs, lr: args['relevance-lr'] }]
+    ? [...(args.init || args['base-epochs'] === 0 ? [] : [{ name: 'baseline' as const, loss: 'baseline' as const, epochs: args['base-epochs'], lr: args.lr }]), { name: 'relevance', loss: 'relevance', epochs: args.epochs, lr: args['relevance-lr'] }]
     : [{ name: 'train', loss: method, epochs: args.epochs, lr: args.lr }];
 }
