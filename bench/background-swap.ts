@@ -27,7 +27,7 @@ if (!path || path.startsWith('--')) {
 }
 const count = Number(argv.includes('--images') ? argv[argv.indexOf('--images') + 1] : 400);
 await init();
-const ck = readCheckpoint(readFileSync(path), { where: path });
+const ck = loadCheckpoint(path);
 const S = ck.spec.vit.imageSize;
 const classes = ck.classNames as ['sneaker', 'ankle-boot'];
 const ds = fashionBenchmark({ split: 'test', source: await loadFashionMnist(), size: count, imageSize: S, classes });
@@ -118,4 +118,15 @@ function mix(base: Float32Array, other: Float32Array, where: Uint8Array, S: numb
   const out = Float32Array.from(base);
   for (let c = 0; c < 3; c++) for (let p = 0; p < S * S; p++) if (where[p]) out[c * S * S + p] = other[c * S * S + p]!;
   return out;
+}
+
+/** The checkpoint at `path`, or one line naming what is wrong with it (exit code 2). */
+function loadCheckpoint(path: string) {
+  try {
+    return readCheckpoint(readFileSync(path), { where: path });
+  } catch (e) {
+    const message = (e as Error).message;
+    process.stderr.write(`background-swap: ${message.includes(path) ? message : `${path}: ${message}`}\n`);
+    process.exit(2);
+  }
 }

@@ -31,7 +31,7 @@ if (paths.length === 0 || !(Number.isInteger(count) && count > 0)) {
 await init();
 const source = await loadFashionMnist();
 for (const path of paths) {
-  const ck = readCheckpoint(readFileSync(path), { where: path });
+  const ck = loadCheckpoint(path);
   if (ck.spec.method === 'ifam') {
     process.stderr.write(`relevance-mass: ${path} is an iFAM checkpoint; its mask, not a rollout, says what stage 2 sees\n`);
     process.exit(2);
@@ -98,3 +98,14 @@ for (const path of paths) {
   }
 }
 process.exit(0);
+
+/** The checkpoint at `path`, or one line naming what is wrong with it (exit code 2). */
+function loadCheckpoint(path: string) {
+  try {
+    return readCheckpoint(readFileSync(path), { where: path });
+  } catch (e) {
+    const message = (e as Error).message;
+    process.stderr.write(`relevance-mass: ${message.includes(path) ? message : `${path}: ${message}`}\n`);
+    process.exit(2);
+  }
+}
