@@ -8,11 +8,10 @@
 // attends to the object's patches alone can still read the first: at 4-px patches about a third
 // of the pixels in patches touching the object are background.
 //   node dist/bench/background-swap.js runs/<name>/checkpoint.safetensors [--images 400] [--json]
-import { readFileSync } from 'node:fs';
 import { init } from '../src/tensor/device.js';
 import { tensor, tidy } from '../src/tensor/tensor.js';
 import { noGrad } from '../src/autograd/tape.js';
-import { readCheckpoint } from '../src/vit/checkpoint.js';
+import { checkpointArg } from './lib/checkpoint.js';
 import { evalForward } from '../src/vit/methods.js';
 import { normalizeImage } from '../src/vit/predict.js';
 import { fashionBenchmark, loadFashionMnist, renderFashion } from '../src/data/fashion.js';
@@ -27,7 +26,7 @@ if (!path || path.startsWith('--')) {
 }
 const count = Number(argv.includes('--images') ? argv[argv.indexOf('--images') + 1] : 400);
 await init();
-const ck = loadCheckpoint(path);
+const ck = checkpointArg(path, 'background-swap');
 const S = ck.spec.vit.imageSize;
 const classes = ck.classNames as ['sneaker', 'ankle-boot'];
 const ds = fashionBenchmark({ split: 'test', source: await loadFashionMnist(), size: count, imageSize: S, classes });
@@ -118,15 +117,4 @@ function mix(base: Float32Array, other: Float32Array, where: Uint8Array, S: numb
   const out = Float32Array.from(base);
   for (let c = 0; c < 3; c++) for (let p = 0; p < S * S; p++) if (where[p]) out[c * S * S + p] = other[c * S * S + p]!;
   return out;
-}
-
-/** The checkpoint at `path`, or one line naming what is wrong with it (exit code 2). */
-function loadCheckpoint(path: string) {
-  try {
-    return readCheckpoint(readFileSync(path), { where: path });
-  } catch (e) {
-    const message = (e as Error).message;
-    process.stderr.write(`background-swap: ${message.includes(path) ? message : `${path}: ${message}`}\n`);
-    process.exit(2);
-  }
 }

@@ -8,12 +8,11 @@
 // mass on off-object patch columns. Read it beside background-swap.ts, which measures what the
 // decision uses: a map that looks right says little if the decision reads what the map leaves out.
 //   node dist/bench/relevance-mass.js CHECKPOINT... [--images 200] [--json]
-import { readFileSync } from 'node:fs';
 import { init } from '../src/tensor/device.js';
 import { tensor, tidy, type Tensor } from '../src/tensor/tensor.js';
 import { grad, noGrad } from '../src/autograd/tape.js';
 import { eye } from '../src/tensor/creation.js';
-import { readCheckpoint } from '../src/vit/checkpoint.js';
+import { checkpointArg } from './lib/checkpoint.js';
 import { normalizeImage } from '../src/vit/predict.js';
 import type { VisionTransformer } from '../src/vit/vit.js';
 import { fashionBenchmark, loadFashionMnist } from '../src/data/fashion.js';
@@ -31,7 +30,7 @@ if (paths.length === 0 || !(Number.isInteger(count) && count > 0)) {
 await init();
 const source = await loadFashionMnist();
 for (const path of paths) {
-  const ck = loadCheckpoint(path);
+  const ck = checkpointArg(path, 'relevance-mass');
   if (ck.spec.method === 'ifam') {
     process.stderr.write(`relevance-mass: ${path} is an iFAM checkpoint; its mask, not a rollout, says what stage 2 sees\n`);
     process.exit(2);
@@ -98,14 +97,3 @@ for (const path of paths) {
   }
 }
 process.exit(0);
-
-/** The checkpoint at `path`, or one line naming what is wrong with it (exit code 2). */
-function loadCheckpoint(path: string) {
-  try {
-    return readCheckpoint(readFileSync(path), { where: path });
-  } catch (e) {
-    const message = (e as Error).message;
-    process.stderr.write(`relevance-mass: ${message.includes(path) ? message : `${path}: ${message}`}\n`);
-    process.exit(2);
-  }
-}
