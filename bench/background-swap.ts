@@ -12,6 +12,7 @@ import { init } from '../src/tensor/device.js';
 import { tensor, tidy } from '../src/tensor/tensor.js';
 import { noGrad } from '../src/autograd/tape.js';
 import { checkpointArg } from './lib/checkpoint.js';
+import { objectPatches } from './lib/patches.js';
 import { evalForward } from '../src/vit/methods.js';
 import { normalizeImage } from '../src/vit/predict.js';
 import { fashionBenchmark, loadFashionMnist, renderFashion } from '../src/data/fashion.js';
@@ -49,7 +50,7 @@ for (let start = 0; start < ds.length; start += B) {
     const sample = ds.get(i);
     const other = { ...scene, background: randomBackground(r, 1 - scene.place) };
     const swappedImage = renderFashion(other, ds.object(i), S).image;
-    const objectPatch = patchesTouching(sample.mask!, S, P);
+    const objectPatch = pixelsOfObjectPatches(sample.mask!, S, P);
     objectPatch.forEach((inPatch, p) => {
       tally.objectPatchPixels += inPatch;
       if (inPatch && sample.mask![p]! <= 0.5) tally.backgroundInObjectPatches++;
@@ -101,15 +102,10 @@ else {
 }
 process.exit(0);
 
-/** 1 for every pixel of an S×S image whose P×P patch holds at least one object pixel. */
-function patchesTouching(mask: Float32Array, S: number, P: number): Uint8Array {
-  const out = new Uint8Array(S * S);
-  for (let py = 0; py < S; py += P) for (let px = 0; px < S; px += P) {
-    let touches = false;
-    for (let y = py; y < py + P && !touches; y++) for (let x = px; x < px + P; x++) if (mask[y * S + x]! > 0.5) { touches = true; break; }
-    if (touches) for (let y = py; y < py + P; y++) for (let x = px; x < px + P; x++) out[y * S + x] = 1;
-  }
-  return out;
+/** 1 for every pixel of an S×S image whose P×P patch touches the object (`objectPatches`). */
+function pixelsOfObjectPatches(mask: Float32Array, S: number, P: number): Uint8Array {
+  const patches = objectPatches(mask, S, P), g = S / P;
+  return Uint8Array.from({ length: S * S }, (_, p) => patches[Math.floor(p / S / P) * g + Math.floor((p % S) / P)]!);
 }
 
 /** `base` [3, S, S] with the pixels where `where` is 1 taken from `other`. */

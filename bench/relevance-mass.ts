@@ -13,6 +13,7 @@ import { tensor, tidy, type Tensor } from '../src/tensor/tensor.js';
 import { grad, noGrad } from '../src/autograd/tape.js';
 import { eye } from '../src/tensor/creation.js';
 import { checkpointArg } from './lib/checkpoint.js';
+import { objectPatches } from './lib/patches.js';
 import { normalizeImage } from '../src/vit/predict.js';
 import type { VisionTransformer } from '../src/vit/vit.js';
 import { fashionBenchmark, loadFashionMnist } from '../src/data/fashion.js';
@@ -50,9 +51,7 @@ for (const path of paths) {
     for (let k = 0; k < n; k++) {
       const s = ds.get(start + k);
       x.set(normalizeImage(s.image, ck.normalize), k * 3 * S * S);
-      s.mask!.forEach((m, p) => {
-        if (m > 0.5) onObject[k * g * g + Math.floor(p / S / P) * g + Math.floor((p % S) / P)] = 1;
-      });
+      onObject.set(objectPatches(s.mask!, S, P), k * g * g);
     }
     const clsRows = tidy(() => {
       const out = model.forward(tensor(x, { shape: [n, 3, S, S] }), { returnAttention: true });

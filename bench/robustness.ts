@@ -183,7 +183,7 @@ if (argv.includes('--merge')) {
     f.results[c.id] = [];
     for (let s = firstSeed; s < firstSeed + seeds; s++) {
       // --base-epochs applies to robustvit only (train.js refuses flags that do not apply).
-      const methodArgs = quick && c.id.startsWith('robustvit') ? ['--base-epochs', '2'] : [];
+      const methodArgs = quick && c.args[c.args.indexOf('--method') + 1] === 'robustvit' ? ['--base-epochs', '2'] : [];
       const { adapter, data, ...r } = await runOnce(c, s, [...quickArgs, ...methodArgs, ...extra]);
       f.adapter = adapter ?? f.adapter;
       // The first configuration's data line describes the benchmark (the balanced control differs by design).
