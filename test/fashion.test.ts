@@ -79,8 +79,46 @@ test('fashion: each split draws its objects of the right class from the right se
   assert.equal(pixels, src.test.pixels.subarray(at, at + 784), 'test objects are the test set\'s pixels');
   assert.throws(() => fashionBenchmark({ split: 'train', source: src, size: 12001 }), /train needs 6001 "sneaker" images, Fashion-MNIST's training set \(shared by train and val\) has 6000/);
   assert.throws(() => fashionBenchmark({ split: 'test', source: src, size: 2002 }), /test needs 1001 "sneaker" images, Fashion-MNIST's test set has 1000/);
-  assert.throws(() => fashionBenchmark({ split: 'test', source: src, classes: ['sneaker', 'sneaker'] }), /two different Fashion-MNIST classes/);
-  assert.throws(() => fashionBenchmark({ split: 'test', source: src, classes: ['sneaker', 'boot' as 'bag'] }), /two different Fashion-MNIST classes/);
+  assert.throws(() => fashionBenchmark({ split: 'test', source: src, classes: ['sneaker', 'sneaker'] }), /two or more different Fashion-MNIST classes/);
+  assert.throws(() => fashionBenchmark({ split: 'test', source: src, classes: ['sneaker', 'boot' as 'bag'] }), /two or more different Fashion-MNIST classes/);
+  assert.throws(() => fashionBenchmark({ split: 'test', source: src, classes: ['sneaker'] }), /two or more different Fashion-MNIST classes/);
+});
+
+test('fashion: more than two classes make a pretraining set: label i mod K, every (class, place) group equal, nothing of the benchmark\'s classes', async () => {
+  const src = await source();
+  const classes = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'bag'] as const;
+  const ids = [0, 1, 2, 3, 4, 5, 6, 8];
+  const K = classes.length;
+  const train = fashionBenchmark({ split: 'train', source: src, size: 1600, classes, agreement: 0.5 });
+  const val = fashionBenchmark({ split: 'val', source: src, size: 160, classes, agreement: 0.5 });
+  const test_ = fashionBenchmark({ split: 'test', source: src, size: 160, classes, agreement: 0.5 });
+  assert.is(train.numClasses, K);
+  assert.is(train.groupNames.length, 2 * K);
+  assert.equal(groupCounts(train), new Array(2 * K).fill(1600 / (2 * K)), 'train: background independent of the class');
+  assert.equal(groupCounts(val), new Array(2 * K).fill(160 / (2 * K)));
+  const used = new Set<number>();
+  for (let i = 0; i < 1600; i++) {
+    const t = train.objectIndex(i);
+    assert.is(train.get(i).label, i % K);
+    assert.is(src.train.labels[t], ids[i % K], `train ${i} is a ${classes[i % K]}`);
+    assert.not.ok(used.has(t), `train object ${t} used twice`);
+    used.add(t);
+  }
+  for (let i = 0; i < 160; i++) {
+    assert.not.ok(used.has(val.objectIndex(i)), `val sample ${i} reuses a training object`);
+    assert.is(src.test.labels[test_.objectIndex(i)], ids[i % K], `test ${i} class`);
+  }
+  // The sample-order source (what a page ships) serves K classes too.
+  const shipped = fashionBenchmark({ split: 'test', source: { inSampleOrder: sampleObjects(test_, 24) }, size: 24, classes, agreement: 0.5 });
+  for (const i of [0, 9, 23]) assert.equal(shipped.get(i).image, test_.get(i).image, `shipped sample ${i}`);
+  assert.throws(() => fashionBenchmark({ split: 'train', source: src, classes, agreement: 0.95 }), /with 8 classes the place is independent of the class \(a pretraining set\), so agreement must be 0\.5, got 0\.95/);
+  // With two classes the same code is the benchmark, which must never change once methods were run
+  // on it: the objects of the default splits' samples, as the two-class-only code (commit 4acae14) drew them.
+  const pinned = { train: [20609, 48282, 1422, 51566, 424, 25293], val: [29441, 32433, 57234, 12220], test: [5800, 9956, 2028, 7521] };
+  for (const [split, objects] of Object.entries(pinned) as ['train' | 'val' | 'test', number[]][]) {
+    const ds = fashionBenchmark({ split, source: src });
+    assert.equal([0, 1, 2, 3, 1001, 2047].filter((i) => i < ds.length).map((i) => ds.objectIndex(i)), objects, `${split}: the benchmark's objects`);
+  }
 });
 
 /** The silhouette by another algorithm: grow "outside" from the border until nothing changes. */

@@ -84,6 +84,29 @@ test('robustvit --base-epochs 0 trains with the relevance losses from the initia
   for (const l of log) for (const k of ['loss_bg', 'loss_fg', 'loss_cls']) assert.ok(Number.isFinite(l[k]), `step ${l.step}: ${k} = ${l[k]}`);
 });
 
+test('more --classes make a pretraining set; --weights starts any method from its checkpoint, with the normalisation it was trained with', async () => {
+  const pre = await trainJs(['--method', 'baseline', '--classes', 't-shirt,trouser,bag', '--name', 'pre3', '--json', '--no-pictures', ...RUN, '--train-size', '48', '--val-size', '24', '--test-size', '24']);
+  assert.is(pre.code, 0, pre.stderr);
+  const p = onlyJson(pre);
+  assert.is(p.config.spec.numClasses, 3);
+  assert.match(p.data, /^Fashion-MNIST pretraining set: t-shirt, trouser, bag on land\/water, background independent of the class/);
+  const bad = await trainJs(['--classes', 't-shirt,trouser,bag', '--agreement', '0.9', ...TINY]);
+  assert.is(bad.code, 2);
+  assert.match(bad.stderr, /--agreement 0\.9: with 3 classes \(a pretraining set\) the background is independent of the class; leave --agreement out/);
+  const twice = await trainJs(['--classes', 'bag,trouser,bag', ...TINY]);
+  assert.is(twice.code, 2);
+  assert.match(twice.stderr, /"bag" is named twice/);
+  const preCkpt = join(out, 'pre3', 'checkpoint.safetensors');
+  const normalizeOf = (path: string) => decodeSafetensors(readFileSync(path)).metadata['webfam.normalize'];
+  for (const method of ['baseline', 'ifam']) {
+    const r = await trainJs(['--method', method, '--weights', preCkpt, '--name', `from-pre3-${method}`, '--json', '--no-pictures', ...TINY]);
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`weights: loaded .*pre3/checkpoint\\.safetensors into ${method === 'ifam' ? 'stage1 and stage2' : 'the model'}`));
+    assert.is(onlyJson(r).config.spec.numClasses, 2, 'a fresh two-class head');
+    assert.is(normalizeOf(join(out, `from-pre3-${method}`, 'checkpoint.safetensors')), normalizeOf(preCkpt), 'the images are normalised as in pretraining');
+  }
+});
+
 test('a mistyped flag is a usage error that suggests the right one', async () => {
   const r = await trainJs(['--epoch', '3']);
   assert.is(r.code, 2);

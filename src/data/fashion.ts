@@ -121,9 +121,20 @@ export interface FashionScene {
 export const OBJECT_SCALE: readonly [number, number] = [0.75, 0.9];
 export const OBJECT_JITTER = 0.25;
 
-/** Draws the scene of sample i; depends only on (seed, split, i) and the agreement. */
-export function fashionScene(seed: number, split: FashionSplit, i: number, agreement: number): FashionScene {
-  const { label, place } = correlatedGroup(seed, SPLIT_ID[split], i, agreement);
+/**
+ * Class and place of sample i. Two classes: the benchmark's correlated groups (label i mod 2, the
+ * place agreeing with it with probability `agreement`). More classes (the pretraining set, see
+ * FashionBenchmarkOptions.classes): label i mod K and a place independent of it, each (class,
+ * place) group exactly balanced.
+ */
+export function fashionGroup(seed: number, split: FashionSplit, i: number, agreement: number, numClasses = 2): { label: number; place: number } {
+  if (numClasses === 2) return correlatedGroup(seed, SPLIT_ID[split], i, agreement);
+  return { label: i % numClasses, place: Math.floor(i / numClasses) & 1 };
+}
+
+/** Draws the scene of sample i; depends only on (seed, split, i), the agreement and the number of classes. */
+export function fashionScene(seed: number, split: FashionSplit, i: number, agreement: number, numClasses = 2): FashionScene {
+  const { label, place } = fashionGroup(seed, split, i, agreement, numClasses);
   const r = streamFor(seed, SPLIT_ID[split], i, 3);
   const side = uniform(r, OBJECT_SCALE[0], OBJECT_SCALE[1]);
   const margin = (1 - side) / 2;
@@ -234,15 +245,21 @@ export interface FashionBenchmarkOptions {
   seed?: number;
   /** P(place == label). Default 0.95 in train, 0.5 (exactly balanced groups) in val and test. */
   agreement?: number;
-  /** The two classes (default sneaker, ankle-boot); class 0 goes with land, class 1 with water. */
-  classes?: readonly [FashionClass, FashionClass];
+  /**
+   * The classes (default sneaker, ankle-boot). Two: class 0 goes with land, class 1 with water, as
+   * `agreement` says. More than two make a pretraining set instead of a benchmark: the place is
+   * independent of the class (agreement must be 0.5), so a model learns the objects and nothing
+   * about the places; `--classes` with the other eight classes pretrains a backbone that has
+   * never seen the benchmark's classes.
+   */
+  classes?: readonly FashionClass[];
   /** Keep rendered images in memory (default: when they take under 256 MiB). */
   cache?: boolean;
 }
 
 /**
- * One split of the benchmark. Sample i has label i mod 2 and the (i div 2)-th object of that class
- * in a seeded order of Fashion-MNIST's images: train counts from the front of the training set's
+ * One split of the benchmark. Sample i has label i mod K (K classes, 2 for the benchmark) and the
+ * (i div K)-th object of that class in a seeded order of Fashion-MNIST's images: train counts from the front of the training set's
  * order and val from the back, so the two never share an object; test uses the test set.
  */
 export class FashionBenchmark implements ImageDataset {
@@ -251,8 +268,8 @@ export class FashionBenchmark implements ImageDataset {
   readonly imageSize: number;
   readonly seed: number;
   readonly agreement: number;
-  readonly classes: readonly [FashionClass, FashionClass];
-  readonly numClasses = 2;
+  readonly classes: readonly FashionClass[];
+  readonly numClasses: number;
   readonly numPlaces = 2;
   readonly classNames: readonly string[];
   readonly placeNames = PLACES;
@@ -260,7 +277,7 @@ export class FashionBenchmark implements ImageDataset {
   readonly hasMasks = true;
   private readonly objects: ObjectImages;
   /** Per class, the source indices in this split's order (null: the source is in sample order). */
-  private readonly pools: [Int32Array, Int32Array] | null;
+  private readonly pools: Int32Array[] | null;
   private readonly cache: ({ image: Float32Array; mask: Float32Array } | undefined)[] | null;
 
   constructor(opts: FashionBenchmarkOptions) {
@@ -276,24 +293,28 @@ export class FashionBenchmark implements ImageDataset {
     if (!Number.isInteger(this.imageSize) || this.imageSize < 8) throw new Error(`fashionBenchmark: imageSize must be an integer ≥ 8, got ${this.imageSize}`);
     if (!(this.agreement >= 0 && this.agreement <= 1)) throw new Error(`fashionBenchmark: agreement must lie in [0, 1], got ${this.agreement}`);
     const ids = this.classes.map((c) => FASHION_CLASSES.indexOf(c));
-    if (this.classes.length !== 2 || ids.some((k) => k < 0) || ids[0] === ids[1]) {
-      throw new Error(`fashionBenchmark: classes must be two different Fashion-MNIST classes (${FASHION_CLASSES.join(', ')}), got [${this.classes.join(', ')}]`);
+    if (this.classes.length < 2 || ids.some((k) => k < 0) || new Set(ids).size !== ids.length) {
+      throw new Error(`fashionBenchmark: classes must be two or more different Fashion-MNIST classes (${FASHION_CLASSES.join(', ')}), got [${this.classes.join(', ')}]`);
+    }
+    const K = (this.numClasses = this.classes.length);
+    if (K > 2 && this.agreement !== 0.5) {
+      throw new Error(`fashionBenchmark: with ${K} classes the place is independent of the class (a pretraining set), so agreement must be 0.5, got ${this.agreement}`);
     }
     if ('inSampleOrder' in opts.source) {
       this.objects = opts.source.inSampleOrder;
       this.pools = null;
       if (this.length > this.objects.count) throw new Error(`fashionBenchmark: ${split} of ${this.length} images needs as many objects, the sample-order source has ${this.objects.count}`);
       for (let i = 0; i < this.length; i++) {
-        if (this.objects.labels[i] !== ids[i & 1]) throw new Error(`fashionBenchmark: object ${i} of the sample-order source is a ${FASHION_CLASSES[this.objects.labels[i]!] ?? '?'}, sample ${i} is a ${this.classes[i & 1]}`);
+        if (this.objects.labels[i] !== ids[i % K]) throw new Error(`fashionBenchmark: object ${i} of the sample-order source is a ${FASHION_CLASSES[this.objects.labels[i]!] ?? '?'}, sample ${i} is a ${this.classes[i % K]}`);
       }
     } else {
       this.objects = split === 'test' ? opts.source.test : opts.source.train;
-      const pools = [0, 1].map((c) => classPool(this.objects, ids[c]!, this.seed, split === 'test' ? 1 : 0)) as [Int32Array, Int32Array];
-      for (const c of [0, 1] as const) {
-        const needed = Math.ceil((this.length - c) / 2);
-        if (needed > pools[c].length) {
+      const pools = ids.map((id) => classPool(this.objects, id, this.seed, split === 'test' ? 1 : 0));
+      for (let c = 0; c < K; c++) {
+        const needed = Math.ceil((this.length - c) / K);
+        if (needed > pools[c]!.length) {
           const from = split === 'test' ? "Fashion-MNIST's test set" : "Fashion-MNIST's training set (shared by train and val)";
-          throw new Error(`fashionBenchmark: ${split} needs ${needed} "${this.classes[c]}" images, ${from} has ${pools[c].length}`);
+          throw new Error(`fashionBenchmark: ${split} needs ${needed} "${this.classes[c]}" images, ${from} has ${pools[c]!.length}`);
         }
       }
       this.pools = pools;
@@ -306,20 +327,20 @@ export class FashionBenchmark implements ImageDataset {
 
   labelOf(i: number): { label: number; place: number } {
     this.check(i);
-    return correlatedGroup(this.seed, SPLIT_ID[this.split], i, this.agreement);
+    return fashionGroup(this.seed, this.split, i, this.agreement, this.numClasses);
   }
 
   scene(i: number): FashionScene {
     this.check(i);
-    return fashionScene(this.seed, this.split, i, this.agreement);
+    return fashionScene(this.seed, this.split, i, this.agreement, this.numClasses);
   }
 
   /** Index of sample i's object in Fashion-MNIST's training set (train, val) or test set (test), or in the sample-order source. */
   objectIndex(i: number): number {
     this.check(i);
     if (!this.pools) return i;
-    const k = i >> 1;
-    const pool = i & 1 ? this.pools[1] : this.pools[0];
+    const k = Math.floor(i / this.numClasses);
+    const pool = this.pools[i % this.numClasses]!;
     return this.split === 'val' ? pool[pool.length - 1 - k]! : pool[k]!;
   }
 
@@ -357,7 +378,7 @@ export function sampleObjects(ds: FashionBenchmark, count = ds.length): ObjectIm
   const pixels = new Uint8Array(count * n), labels = new Uint8Array(count);
   for (let i = 0; i < count; i++) {
     pixels.set(ds.object(i), i * n);
-    labels[i] = FASHION_CLASSES.indexOf(ds.classes[i & 1]!);
+    labels[i] = FASHION_CLASSES.indexOf(ds.classes[i % ds.numClasses]!);
   }
   return { count, pixels, labels };
 }

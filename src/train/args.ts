@@ -34,7 +34,7 @@ export const FLAGS = {
   'stop-after': { type: 'int', default: 0, min: 0, max: 100_000, resumable: true, metavar: 'EPOCHS', group: 'What to run', help: 'stop after this many epochs of this invocation, saving a checkpoint as Ctrl-C does (0 = run to the end); continue with --resume' },
   // Data
   'image-size': { type: 'int', default: 32, min: 1, max: 1024, group: 'Data', help: 'image side in pixels, a multiple of the model preset\'s patch size' },
-  classes: { type: 'string', default: 'sneaker,ankle-boot', metavar: 'A,B', group: 'Data', help: 'fashion benchmark: the two Fashion-MNIST classes (t-shirt, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag, ankle-boot); the first goes with land, the second with water' },
+  classes: { type: 'string', default: 'sneaker,ankle-boot', metavar: 'A,B[,...]', group: 'Data', help: 'fashion benchmark: the two Fashion-MNIST classes (t-shirt, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag, ankle-boot); the first goes with land, the second with water. More than two make a pretraining set instead, with the background independent of the class (see README, "A backbone pretrained here")' },
   'fashion-dir': { type: 'string', default: '/usr/share/datasets/fashion-mnist', metavar: 'DIR', group: 'Data', help: 'fashion benchmark: folder with Fashion-MNIST\'s four IDX files (.gz or not)' },
   'train-size': { type: 'int', default: 2048, min: 1, max: 1_000_000, group: 'Data', help: 'benchmarks: training images' },
   'val-size': { type: 'int', default: 400, min: 1, max: 1_000_000, group: 'Data', help: 'benchmarks: validation images (groups balanced)' },
@@ -45,7 +45,7 @@ export const FLAGS = {
   // Model
   model: { type: 'string', default: 'webfam_tiny', choices: Object.keys(PRESETS) as PresetName[], metavar: 'PRESET', group: 'Model', help: `ViT preset: ${Object.keys(PRESETS).join(', ')}` },
   'patch-size': { type: 'int', default: 0, min: 0, max: 1024, group: 'Model', help: 'patch side in pixels, overriding the preset\'s (0 = the preset\'s); a finer grid means a finer iFAM mask and more tokens (webfam_tiny at patch 2: 4× the tokens, about 5× the time per step)' },
-  weights: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'start the backbone(s) from pretrained timm/DINOv2 safetensors' },
+  weights: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'start the backbone(s) from pretrained safetensors: timm/DINOv2 weights (images get ImageNet\'s normalisation), or a webfam checkpoint such as a pretraining run\'s best.safetensors (images get the normalisation it was trained with); the head starts fresh' },
   init: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'robustvit: the baseline checkpoint (or export directory) to fine-tune (default: train a baseline first)' },
   // Optimisation
   epochs: { type: 'int', default: 3, min: 1, max: 100_000, resumable: true, group: 'Optimisation', help: 'training epochs (with --resume: a larger number extends the run)' },

@@ -17,9 +17,12 @@ export interface DataSplits {
   description: string;
 }
 
-export async function openData(args: ParsedArgs, pretrained: boolean, forTraining = false): Promise<DataSplits> {
-  // Images from scratch are normalised around the middle grey; pretrained weights want ImageNet's.
-  const normalize: NormalizeOption = pretrained ? 'imagenet' : SCRATCH_NORMALIZATION;
+/**
+ * The splits the flags describe. `backbone`: the pretrained weights the model starts from, with the
+ * normalisation they were trained with (null: from scratch, images normalised around the middle grey).
+ */
+export async function openData(args: ParsedArgs, backbone: { normalize: NormalizeOption } | null, forTraining = false): Promise<DataSplits> {
+  const normalize: NormalizeOption = backbone ? backbone.normalize : SCRATCH_NORMALIZATION;
   if (args.data) {
     if (args.explicit.has('benchmark')) throw new UsageError('--benchmark and --data exclude each other: --data DIR trains on the folder instead of a benchmark');
     // Bad data fails here, before any training: every row is read and every image decoded.
@@ -28,7 +31,7 @@ export async function openData(args: ParsedArgs, pretrained: boolean, forTrainin
     checkFolderSplits(report, forTraining);
     const open = (split: 'train' | 'val' | 'test') => waterbirdsDataset(args.data!, { split, imageSize: args['image-size'], skipBad: args['skip-bad'], report });
     const [train, val, test] = await Promise.all([open('train'), open('val'), open('test')]);
-    return { train, val, test, normalize: 'imagenet', description: `${args.data} (${train.length}/${val.length}/${test.length} images, ${report.numClasses} classes, ${report.numPlaces} places)` };
+    return { train, val, test, normalize: backbone ? backbone.normalize : 'imagenet', description: `${args.data} (${train.length}/${val.length}/${test.length} images, ${report.numClasses} classes, ${report.numPlaces} places)` };
   }
   // Only training images are spuriously correlated; val and test keep all groups balanced. The
   // data seed is fixed: --seed changes the model's initialisation and the order of batches, not the data.
@@ -44,6 +47,12 @@ export async function openData(args: ParsedArgs, pretrained: boolean, forTrainin
     };
   }
   const classes = parseClasses(args.classes!);
+  // More than two classes make a pretraining set: every place with every class, in equal numbers.
+  const pretraining = classes.length > 2;
+  if (pretraining && args.explicit.has('agreement') && args.agreement !== 0.5) {
+    throw new UsageError(`--agreement ${args.agreement}: with ${classes.length} classes (a pretraining set) the background is independent of the class; leave --agreement out`);
+  }
+  const trainAgreement = pretraining ? 0.5 : args.agreement;
   let source: FashionMnist;
   try {
     source = await loadFashionMnist(args['fashion-dir']!);
@@ -59,11 +68,13 @@ export async function openData(args: ParsedArgs, pretrained: boolean, forTrainin
     }
   };
   return {
-    train: open('train', args['train-size'], args.agreement),
+    train: open('train', args['train-size'], trainAgreement),
     val: open('val', args['val-size']),
     test: open('test', args['test-size']),
     normalize,
-    description: `Fashion-MNIST ${classes.join(' vs ')} on land/water (${sizes})`,
+    description: pretraining
+      ? `Fashion-MNIST pretraining set: ${classes.join(', ')} on land/water, background independent of the class (${args['train-size']}/${args['val-size']}/${args['test-size']} images, ${args['image-size']} px)`
+      : `Fashion-MNIST ${classes.join(' vs ')} on land/water (${sizes})`,
   };
 }
 
@@ -96,13 +107,15 @@ function checkFolderSplits(report: FolderReport, forTraining: boolean): void {
   }
 }
 
-/** --classes "a,b" as two different Fashion-MNIST class names. */
-function parseClasses(value: string): [FashionClass, FashionClass] {
+/** --classes "a,b[,...]" as two or more different Fashion-MNIST class names. */
+function parseClasses(value: string): FashionClass[] {
   const names = value.split(',').map((s) => s.trim().toLowerCase());
   const known = FASHION_CLASSES as readonly string[];
   const bad = names.find((n) => !known.includes(n));
-  if (names.length !== 2 || bad !== undefined || names[0] === names[1]) {
-    throw new UsageError(`--classes needs two different Fashion-MNIST classes separated by a comma (${FASHION_CLASSES.join(', ')}); got "${value}"${bad !== undefined ? ` ("${bad}" is not one)` : ''}`);
+  const repeated = names.find((n, i) => names.indexOf(n) !== i);
+  if (names.length < 2 || bad !== undefined || repeated !== undefined) {
+    const why = bad !== undefined ? ` ("${bad}" is not one)` : repeated !== undefined ? ` ("${repeated}" is named twice)` : '';
+    throw new UsageError(`--classes needs two or more different Fashion-MNIST classes separated by commas (${FASHION_CLASSES.join(', ')}); got "${value}"${why}`);
   }
-  return names as [FashionClass, FashionClass];
+  return names as FashionClass[];
 }

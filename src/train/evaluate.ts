@@ -32,7 +32,7 @@ export async function evalOnly(args: ParsedArgs): Promise<number> {
   }
   const adapter = await startGpu();
   const { spec, model, normalize } = host ? checkpointModel(host) : await loadCheckpoint(args.eval!);
-  const data = await openData({ ...args, 'image-size': spec.vit.imageSize }, false);
+  const data = await openData({ ...args, 'image-size': spec.vit.imageSize }, null);
   if (data.test.numClasses !== spec.numClasses) {
     throw new UsageError(`--eval: ${args.eval} classifies ${spec.numClasses} classes, but the test data has ${data.test.numClasses}`);
   }

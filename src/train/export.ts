@@ -11,7 +11,7 @@ import { encodeSafetensors, parseSafetensorsHeader, readSafetensorsFile, type Ho
 import { readRegularFile, writeFileAtomic } from '../io/files.js';
 import { readCheckpoint, writeCheckpoint, type Checkpoint } from '../vit/checkpoint.js';
 import { exportCheckpoint, importExport, ExportError, type ExportFiles } from '../vit/export.js';
-import type { ImageDataset } from '../data/dataset.js';
+import type { ImageDataset, NormalizeOption } from '../data/dataset.js';
 import { FLAGS, UsageError, type FlagName, type ParsedArgs } from './args.js';
 import { log } from './console.js';
 
@@ -23,7 +23,7 @@ const LOSS_FLAGS = ['label-smoothing', 'w-stage1', 'w-stage2', 'w-presence', 'w-
 /** Data files above this size would not fit in one JS buffer comfortably; such data belong in a PyTorch pipeline. */
 const MAX_DATA_BYTES = 1.5 * 2 ** 30;
 
-type OpenData = (args: ParsedArgs, pretrained: boolean) => Promise<{ train: ImageDataset; val: ImageDataset; test: ImageDataset }>;
+type OpenData = (args: ParsedArgs, backbone: { normalize: NormalizeOption } | null) => Promise<{ train: ImageDataset; val: ImageDataset; test: ImageDataset }>;
 
 /** Checks the combination of bridge flags; call before any work. */
 export function checkBridgeFlags(args: ParsedArgs): void {
@@ -137,7 +137,7 @@ export async function exportCommand(args: ParsedArgs, openData: OpenData): Promi
   try {
     const exp = await exportCheckpoint(ck, await trainingSettings(source));
     if (args['with-data']) {
-      const data = await openData({ ...args, 'image-size': ck.spec.vit.imageSize }, false);
+      const data = await openData({ ...args, 'image-size': ck.spec.vit.imageSize }, null);
       // The data flags are the user's to repeat; a different class pair would mislabel every image.
       if (data.test.classNames.join(',') !== ck.classNames.join(',')) {
         throw new UsageError(`--with-data: the data flags give classes ${data.test.classNames.join(', ')} but the checkpoint was trained on ${ck.classNames.join(', ')}; pass the run's data flags (--benchmark, --classes or --data)`);

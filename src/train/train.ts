@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { getRngState } from '../tensor/ops/random.js';
 import { seedAll } from '../nn/seed.js';
 import type { Module } from '../nn/module.js';
-import { loadSafetensors, readSafetensorsFile } from '../io/safetensors.js';
+import { loadSafetensors, parseSafetensorsHeader, readSafetensorsFile } from '../io/safetensors.js';
+import { resolveNormalization, type NormalizeOption } from '../data/dataset.js';
+import { CHECKPOINT_KEYS, OPTIMIZER_PREFIX } from '../vit/checkpoint.js';
 import { DataLoader } from '../data/loader.js';
 import { VisionTransformer } from '../vit/vit.js';
 import { IFAM } from '../vit/ifam.js';
@@ -55,11 +57,11 @@ async function planRun(args: ParsedArgs): Promise<PlannedRun> {
   const prog: Progression = resumeHost
     ? resumedProgression(resumeHost, args.select)
     : { phase: 0, epoch: 0, batch: 0, globalStep: 0, trainSeconds: 0, imagesSeen: 0, rng: getRngState(), history: [], lossSum: 0, lossCount: 0 };
-  const data = await openData(args, !!args.weights, true);
+  const weightsBytes = args.weights ? await readSafetensorsFile(args.weights) : null;
+  const data = await openData(args, weightsBytes ? { normalize: weightsNormalization(weightsBytes, args.weights!) } : null, true);
   log(`data: ${data.description}`);
   const spec = modelSpec(args, data.train.numClasses);
   if (resumeHost) checkResumedModel(resumeHost, spec);
-  const weightsBytes = args.weights ? await readSafetensorsFile(args.weights) : null;
   const initHost = args.init && !isFolder(args.init) ? await readCheckpointHost(args.init, '--init') : null;
   if (initHost) {
     if (initHost.spec.method === 'ifam') throw new UsageError(`--init needs a baseline (or robustvit) checkpoint to fine-tune; ${args.init} is an ifam checkpoint`);
@@ -103,13 +105,32 @@ async function trainInFolder(run: PlannedRun, folder: RunFolder): Promise<number
   return testAndReport({ args, method, dir, bestPath: run.bestPath, data, phases, model, adapter, config }, prog);
 }
 
-/** --weights: pretrained timm weights into the ViT (both stages of iFAM); the head stays fresh. */
+/**
+ * The normalisation the images get when a backbone starts from --weights: the one a webfam
+ * checkpoint was trained with (its metadata says), else ImageNet's, which timm and DINOv2 weights expect.
+ */
+function weightsNormalization(bytes: Uint8Array, path: string): NormalizeOption {
+  const raw = parseSafetensorsHeader(bytes).metadata[CHECKPOINT_KEYS.normalize];
+  if (raw === undefined) return 'imagenet';
+  try {
+    const n = resolveNormalization(JSON.parse(raw) as NormalizeOption);
+    if (n === null) throw new Error('null');
+    return n;
+  } catch (e) {
+    throw new UsageError(`--weights ${path}: metadata "${CHECKPOINT_KEYS.normalize}" is not a normalisation (${oneLine((e as Error).message)})`);
+  }
+}
+
+/**
+ * --weights: pretrained timm weights, or a webfam checkpoint (its optimiser state is skipped), into
+ * the ViT (both stages of iFAM); the head stays fresh.
+ */
 function loadPretrained(model: Module, bytes: Uint8Array, args: ParsedArgs, spec: ModelSpec): void {
   const contents = loadSafetensors(bytes);
   const targets: [string, VisionTransformer][] = model instanceof IFAM ? [['stage1', model.stage1], ['stage2', model.stage2]] : [['', model as VisionTransformer]];
   try {
     for (const [, vit] of targets) {
-      const r = loadWeights(vit, contents, { strict: true, allowMissing: ['head.'], ignore: ['head.', 'fc_norm.'] });
+      const r = loadWeights(vit, contents, { strict: true, allowMissing: ['head.'], ignore: ['head.', 'fc_norm.', OPTIMIZER_PREFIX] });
       if (r.missing.length) log(`weights: kept fresh ${r.missing.join(', ')}`);
     }
   } catch (e) {
