@@ -263,6 +263,7 @@ export function helpText(program = 'node train.js'): string {
     '  node train.js                                  # iFAM on the Fashion-MNIST benchmark',
     '  node train.js --method baseline --epochs 4     # plain ViT, for comparison',
     '  node train.js --method robustvit --init runs/base/checkpoint.safetensors',
+    '  node train.js --weights bench/backbones/fashion8-webfam_tiny.safetensors   # from the backbone pretrained here',
     '  node train.js --data ~/waterbirds --model vit_small_patch14_reg4_dinov2 --image-size 224 --weights dinov2_s_reg4.safetensors',
     '  node train.js --eval runs/ifam-x/checkpoint.safetensors',
     '  node train.js --name mine --resume             # continue an interrupted run with its own flags',
