@@ -5,6 +5,8 @@
 // ground-truth mask. In training the place agrees with the class in `agreement` of the images;
 // val and test have the four groups balanced; test objects come from Fashion-MNIST's own test
 // set. Composition is pure TS over a counter-based RNG, so Node and browsers make the same pixels.
+// With more than two classes the same composition makes a pretraining set, the background
+// independent of the class (bench/backbones/ holds a backbone pretrained on one).
 import { encodeIdx, fetchIdx, readIdxFile, IdxError, type IdxArray } from '../io/idx.js';
 import { nodeModule } from '../io/node.js';
 import { backgroundColour, hsv, PLACES, randomBackground, type Background, type RGB } from './backgrounds.js';
@@ -259,8 +261,9 @@ export interface FashionBenchmarkOptions {
 
 /**
  * One split of the benchmark. Sample i has label i mod K (K classes, 2 for the benchmark) and the
- * (i div K)-th object of that class in a seeded order of Fashion-MNIST's images: train counts from the front of the training set's
- * order and val from the back, so the two never share an object; test uses the test set.
+ * (i div K)-th object of that class in a seeded order of Fashion-MNIST's images: train counts from
+ * the front of the training set's order and val from the back, so the two never share an object;
+ * test uses the test set.
  */
 export class FashionBenchmark implements ImageDataset {
   readonly split: FashionSplit;

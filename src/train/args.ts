@@ -45,7 +45,7 @@ export const FLAGS = {
   // Model
   model: { type: 'string', default: 'webfam_tiny', choices: Object.keys(PRESETS) as PresetName[], metavar: 'PRESET', group: 'Model', help: `ViT preset: ${Object.keys(PRESETS).join(', ')}` },
   'patch-size': { type: 'int', default: 0, min: 0, max: 1024, group: 'Model', help: 'patch side in pixels, overriding the preset\'s (0 = the preset\'s); a finer grid means a finer iFAM mask and more tokens (webfam_tiny at patch 2: 4× the tokens, about 5× the time per step)' },
-  weights: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'start the backbone(s) from pretrained safetensors: timm/DINOv2 weights (images get ImageNet\'s normalisation), or a webfam checkpoint such as a pretraining run\'s best.safetensors (images get the normalisation it was trained with); the head starts fresh' },
+  weights: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'start the backbone(s) from pretrained safetensors: timm/DINOv2 weights (images get ImageNet\'s normalisation), or a webfam checkpoint such as a pretraining run\'s checkpoint.safetensors (images get the normalisation it was trained with); the head starts fresh' },
   init: { type: 'string', default: null, metavar: 'FILE', group: 'Model', help: 'robustvit: the baseline checkpoint (or export directory) to fine-tune (default: train a baseline first)' },
   // Optimisation
   epochs: { type: 'int', default: 3, min: 1, max: 100_000, resumable: true, group: 'Optimisation', help: 'training epochs (with --resume: a larger number extends the run)' },

@@ -1,5 +1,6 @@
-// train.js's data: the default Fashion-MNIST benchmark, the embedded synthetic one, or a
-// Waterbirds-layout folder (read and checked in full before training), split into train/val/test.
+// train.js's data: the default Fashion-MNIST benchmark (or, given more than two --classes, a
+// pretraining set), the embedded synthetic one, or a Waterbirds-layout folder (read and checked in
+// full before training), split into train/val/test.
 import { syntheticDataset } from '../data/synthetic.js';
 import { fashionBenchmark, loadFashionMnist, FASHION_CLASSES, type FashionClass, type FashionMnist, type FashionSplit } from '../data/fashion.js';
 import { IdxError } from '../io/idx.js';
