@@ -15,7 +15,7 @@ import { checkpointArg } from './lib/checkpoint.js';
 import { objectPatches } from './lib/patches.js';
 import { evalForward } from '../src/vit/methods.js';
 import { normalizeImage } from '../src/vit/predict.js';
-import { fashionBenchmark, loadFashionMnist, renderFashion } from '../src/data/fashion.js';
+import { fashionBenchmark, loadFashionMnist, renderFashion, type FashionClass } from '../src/data/fashion.js';
 import { randomBackground } from '../src/data/backgrounds.js';
 import { streamFor } from '../src/data/random.js';
 
@@ -29,7 +29,7 @@ const count = Number(argv.includes('--images') ? argv[argv.indexOf('--images') +
 await init();
 const ck = checkpointArg(path, 'background-swap');
 const S = ck.spec.vit.imageSize;
-const classes = ck.classNames as ['sneaker', 'ankle-boot'];
+const classes = ck.classNames as FashionClass[];
 const ds = fashionBenchmark({ split: 'test', source: await loadFashionMnist(), size: count, imageSize: S, classes });
 const normalise = (img: Float32Array) => normalizeImage(img, ck.normalize);
 ck.model.eval();

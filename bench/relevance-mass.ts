@@ -16,7 +16,7 @@ import { checkpointArg } from './lib/checkpoint.js';
 import { objectPatches } from './lib/patches.js';
 import { normalizeImage } from '../src/vit/predict.js';
 import type { VisionTransformer } from '../src/vit/vit.js';
-import { fashionBenchmark, loadFashionMnist } from '../src/data/fashion.js';
+import { fashionBenchmark, loadFashionMnist, type FashionClass } from '../src/data/fashion.js';
 
 const RULES = ['relu', 'abs', 'neg', 'attn'] as const;
 type Rule = (typeof RULES)[number];
@@ -40,7 +40,7 @@ for (const path of paths) {
   model.eval();
   const { imageSize: S, patchSize: P, regTokens } = ck.spec.vit;
   const g = S / P, prefix = 1 + regTokens;
-  const ds = fashionBenchmark({ split: 'test', source, size: count, imageSize: S, classes: ck.classNames as ['sneaker', 'ankle-boot'] });
+  const ds = fashionBenchmark({ split: 'test', source, size: count, imageSize: S, classes: ck.classNames as FashionClass[] });
   const share: Record<Rule, number> = { relu: 0, abs: 0, neg: 0, attn: 0 };
   let offObjectPatches = 0;
   const B = 50;

@@ -8,8 +8,8 @@ import { getRngState } from '../tensor/ops/random.js';
 import { seedAll } from '../nn/seed.js';
 import type { Module } from '../nn/module.js';
 import { loadSafetensors, parseSafetensorsHeader, readSafetensorsFile } from '../io/safetensors.js';
-import { resolveNormalization, type NormalizeOption } from '../data/dataset.js';
-import { CHECKPOINT_KEYS, OPTIMIZER_PREFIX } from '../vit/checkpoint.js';
+import type { NormalizeOption } from '../data/dataset.js';
+import { CHECKPOINT_KEYS, OPTIMIZER_PREFIX, checkCheckpoint } from '../vit/checkpoint.js';
 import { DataLoader } from '../data/loader.js';
 import { VisionTransformer } from '../vit/vit.js';
 import { IFAM } from '../vit/ifam.js';
@@ -107,18 +107,14 @@ async function trainInFolder(run: PlannedRun, folder: RunFolder): Promise<number
 
 /**
  * The normalisation the images get when a backbone starts from --weights: the one a webfam
- * checkpoint was trained with (its metadata says), else ImageNet's, which timm and DINOv2 weights expect.
+ * checkpoint was trained with (checked as every checkpoint is), else ImageNet's, which timm and
+ * DINOv2 weights expect.
  */
 function weightsNormalization(bytes: Uint8Array, path: string): NormalizeOption {
-  const raw = parseSafetensorsHeader(bytes).metadata[CHECKPOINT_KEYS.normalize];
-  if (raw === undefined) return 'imagenet';
-  try {
-    const n = resolveNormalization(JSON.parse(raw) as NormalizeOption);
-    if (n === null) throw new Error('null');
-    return n;
-  } catch (e) {
-    throw new UsageError(`--weights ${path}: metadata "${CHECKPOINT_KEYS.normalize}" is not a normalisation (${oneLine((e as Error).message)})`);
-  }
+  const header = parseSafetensorsHeader(bytes);
+  if (header.metadata[CHECKPOINT_KEYS.spec] === undefined) return 'imagenet';
+  const tensors = Object.fromEntries(header.entries.map((e) => [e.name, e]));
+  return checkCheckpoint({ tensors, metadata: header.metadata }, { where: path }).normalize;
 }
 
 /**

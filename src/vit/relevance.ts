@@ -104,15 +104,10 @@ export const DEFAULT_RELEVANCE_WEIGHTS: RelevanceLossWeights = { background: 2, 
 export function relevanceLosses(map: Tensor, mask: Tensor, logits: Tensor, w: RelevanceLossWeights = DEFAULT_RELEVANCE_WEIGHTS, labels?: Int32Array): { background: Tensor; foreground: Tensor; classification: Tensor; total: Tensor } {
   const background = map.mul(mask.neg().add(1)).square().mean();
   const foreground = map.mul(mask).sub(mask).square().mean();
-  let classification: Tensor;
-  if (w.target === 'label') {
-    if (!labels) throw new Error("relevanceLosses: target 'label' needs the batch's labels");
-    classification = crossEntropy(logits.div(w.temperature), labels);
-  } else {
-    // The model's own current prediction is the target (computed on the GPU, no read-back).
-    const predicted = noGrad(() => logits.argmax(-1));
-    classification = crossEntropy(logits.div(w.temperature), predicted);
-  }
+  if (w.target === 'label' && !labels) throw new Error("relevanceLosses: target 'label' needs the batch's labels");
+  // The model's own current prediction is computed on the GPU, with no read-back.
+  const target = w.target === 'label' ? labels! : noGrad(() => logits.argmax(-1));
+  const classification = crossEntropy(logits.div(w.temperature), target);
   const total = background.mul(w.background).add(foreground.mul(w.foreground)).mul(0.8).add(classification.mul(w.classification));
   return { background, foreground, classification, total };
 }
