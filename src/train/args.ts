@@ -257,7 +257,7 @@ export function helpText(program = 'node train.js'): string {
     '',
     'Trains a ViT on data where background and class are spuriously correlated and reports average',
     'and worst-group accuracy, plus how well the masks / relevance maps segment the object.',
-    'With no flags: iFAM on the Fashion-MNIST benchmark (3½–6 minutes on a 2-core CPU).',
+    'With no flags: iFAM on the Fashion-MNIST benchmark (3½–6½ minutes on a 2-core CPU).',
     '',
     'Examples:',
     '  node train.js                                  # iFAM on the Fashion-MNIST benchmark',
